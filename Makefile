@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# strata: a union filesystem module and its helper.
+#
+#   make                 module for every installed target kernel, helper, selftests
+#   make KVER=6.12       only kernels whose release starts with 6.12
+#   make check [KVER=]   build, boot each kernel in QEMU, run every selftest
+#   make demo  [KVER=]   a guest that mounts a union and shows it
+#   make shell KVER=...  an interactive guest with everything loaded
+#   make sparse          the module through sparse (C=1)
+#   make checkpatch      checkpatch.pl on kmod/
+
+KVER ?=
+O := $(CURDIR)/build
+KERNELS := $(shell scripts/kernels.sh $(KVER))
+
+.PHONY: all module userspace selftests check demo shell bench sparse \
+	checkpatch deps clean install
+
+all: module userspace selftests
+
+# Each kernel gets a shadow tree of symlinks so that object files of one
+# kernel never overwrite those of another.
+module:
+	@test -n "$(KERNELS)" || { echo "no target kernel headers found (run scripts/deps.sh)"; exit 1; }
+	@set -e; for k in $(KERNELS); do \
+		scripts/shadow-tree.sh $(CURDIR) $(O)/$$k; \
+		$(MAKE) -C /lib/modules/$$k/build M=$(O)/$$k modules; \
+	done
+
+sparse:
+	@set -e; for k in $(KERNELS); do \
+		scripts/shadow-tree.sh $(CURDIR) $(O)/$$k; \
+		$(MAKE) -C /lib/modules/$$k/build M=$(O)/$$k C=2 modules; \
+	done
+
+checkpatch:
+	scripts/checkpatch.sh
+
+userspace:
+	$(MAKE) -C userspace O=$(O)/userspace
+
+selftests:
+	$(MAKE) -C selftests O=$(O)/selftests
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	scripts/check.sh $(KERNELS)
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(firstword $(KERNELS))
+
+shell: deps
+	$(MAKE) all
+	scripts/qemu-run.sh --shell $(firstword $(KERNELS))
+
+clean:
+	rm -rf $(O)
+	$(MAKE) -C userspace clean O=$(O)/userspace
+	$(MAKE) -C selftests clean O=$(O)/selftests

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Thin stubs whose signatures or bodies differ between the kernels strata
+ * supports.  Each forwards to version-independent code.
+ */
+#include <linux/fs.h>
+#include <linux/splice.h>
+#include <linux/xattr.h>
+#include <linux/posix_acl_xattr.h>
+#ifdef STRATA_HAVE_BACKING_FILE_USER_FILE
+#include <linux/backing-file.h>
+#endif
+#ifdef STRATA_HAVE_BACKING_FILE_USER_PATH
+#include <linux/backing-file.h>
+#endif
+#include "strata.h"
+
+struct file *strata_open_real(struct file *user_file, int flags,
+			      const struct path *realpath,
+			      const struct cred *cred)
+{
+#if defined(STRATA_HAVE_BACKING_FILE_USER_FILE)
+	return backing_file_open(user_file, flags, realpath, cred);
+#elif defined(STRATA_HAVE_BACKING_FILE_USER_PATH)
+	return backing_file_open(&user_file->f_path, flags, realpath, cred);
+#else
+	return open_with_fake_path(&user_file->f_path, flags,
+				   d_inode(realpath->dentry), cred);
+#endif
+}
+
+ssize_t strata_real_splice_read(struct file *realfile, loff_t *ppos,
+				struct pipe_inode_info *pipe, size_t len,
+				unsigned int flags)
+{
+#ifdef STRATA_HAVE_VFS_SPLICE_READ
+	return vfs_splice_read(realfile, ppos, pipe, len, flags);
+#else
+	if (unlikely(!realfile->f_op->splice_read))
+		return -EINVAL;
+	return realfile->f_op->splice_read(realfile, ppos, pipe, len, flags);
+#endif
+}
+
+struct posix_acl *strata_real_inode_acl(struct inode *realinode, int type)
+{
+#ifdef STRATA_HAVE_GET_INODE_ACL
+	return get_inode_acl(realinode, type);
+#else
+	return get_acl(realinode, type);
+#endif
+}
+
+#ifdef STRATA_HAVE_D_REAL_TYPE
+struct dentry *strata_d_real_op(struct dentry *dentry, enum d_real_type type)
+{
+	struct dentry *real = strata_d_real(dentry);
+
+	/* The branch may itself be a union. */
+	return real == dentry ? dentry : d_real(real, type);
+}
+#else
+struct dentry *strata_d_real_op(struct dentry *dentry,
+				const struct inode *inode)
+{
+	struct dentry *real;
+
+	if (inode && d_inode(dentry) == inode)
+		return dentry;
+	real = strata_d_real(dentry);
+	return real == dentry ? dentry : d_real(real, inode);
+}
+#endif
+
+/*
+ * ACLs are never cached in union inodes (ACL_DONT_CACHE): the real inode
+ * caches them, and RCU path walk reads that cache directly.
+ */
+struct posix_acl *strata_get_inode_acl_op(struct inode *inode, int type,
+					  bool rcu)
+{
+	struct inode *real = STRATA_I(inode)->real;
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	if (!IS_POSIXACL(real))
+		return NULL;
+	if (rcu)
+		return get_cached_acl_rcu(real, type);
+	old = strata_override_creds(inode->i_sb);
+	acl = strata_real_inode_acl(real, type);
+	revert_creds(old);
+	return acl;
+}
+
+#ifdef STRATA_HAVE_GET_INODE_ACL
+struct posix_acl *strata_get_acl_op(strata_idmap_t *idmap,
+				    struct dentry *dentry, int type)
+{
+	const char *name = type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
+						     XATTR_NAME_POSIX_ACL_DEFAULT;
+	const struct cred *old;
+	struct posix_acl *acl;
+
+	old = strata_override_creds(dentry->d_sb);
+	acl = vfs_get_acl(STRATA_NOP_IDMAP, strata_real_dentry(dentry), name);
+	revert_creds(old);
+	return acl == ERR_PTR(-ENODATA) ? NULL : acl;
+}
+#endif

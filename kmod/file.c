@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regular files: a union file holds an open real file and sends every
+ * data operation there, so the page cache is the real inode's and reading
+ * a lower file through the union never caches it twice.
+ */
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+#include <linux/fadvise.h>
+#include <linux/splice.h>
+#include "strata.h"
+
+static struct file *strata_real_file(const struct file *file)
+{
+	return file->private_data;
+}
+
+static int strata_open(struct inode *inode, struct file *file)
+{
+	struct file *realfile;
+	const struct cred *old;
+	struct path realpath;
+	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+
+	strata_real_path(file->f_path.dentry, &realpath);
+	old = strata_override_creds(inode->i_sb);
+	realfile = strata_open_real(file, flags, &realpath, current_cred());
+	revert_creds(old);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+
+	file->private_data = realfile;
+	/* O_DIRECT is possible exactly when the real file allows it. */
+	if (realfile->f_mode & FMODE_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	return 0;
+}
+
+static int strata_release(struct inode *inode, struct file *file)
+{
+	fput(strata_real_file(file));
+	return 0;
+}
+
+static rwf_t strata_rw_flags(const struct kiocb *iocb)
+{
+	rwf_t flags = 0;
+
+	if (iocb->ki_flags & IOCB_NOWAIT)
+		flags |= RWF_NOWAIT;
+	if (iocb->ki_flags & IOCB_HIPRI)
+		flags |= RWF_HIPRI;
+	return flags;
+}
+
+static ssize_t strata_read_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct file *realfile = strata_real_file(file);
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	old = strata_override_creds(file_inode(file)->i_sb);
+	ret = vfs_iter_read(realfile, iter, &iocb->ki_pos, strata_rw_flags(iocb));
+	revert_creds(old);
+	return ret;
+}
+
+static ssize_t strata_splice_read(struct file *file, loff_t *ppos,
+				  struct pipe_inode_info *pipe, size_t len,
+				  unsigned int flags)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	old = strata_override_creds(file_inode(file)->i_sb);
+	ret = strata_real_splice_read(strata_real_file(file), ppos, pipe, len,
+				      flags);
+	revert_creds(old);
+	return ret;
+}
+
+static int strata_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct file *realfile = strata_real_file(file);
+	const struct cred *old;
+	int ret;
+
+	if (!realfile->f_op->mmap)
+		return -ENODEV;
+	/* The mapping belongs to the real file from now on. */
+	vma_set_file(vma, realfile);
+	old = strata_override_creds(file_inode(file)->i_sb);
+	ret = call_mmap(realfile, vma);
+	revert_creds(old);
+	return ret;
+}
+
+static loff_t strata_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct file *realfile = strata_real_file(file);
+	struct inode *inode = file_inode(file);
+	const struct cred *old;
+	loff_t ret;
+
+	/* Common case that needs no real file position: SEEK_CUR 0. */
+	if (whence == SEEK_CUR && !offset)
+		return vfs_setpos(file, file->f_pos, MAX_LFS_FILESIZE);
+
+	/* The real file's position follows the union file's. */
+	inode_lock(inode);
+	realfile->f_pos = file->f_pos;
+	old = strata_override_creds(inode->i_sb);
+	ret = vfs_llseek(realfile, offset, whence);
+	revert_creds(old);
+	file->f_pos = realfile->f_pos;
+	inode_unlock(inode);
+	return ret;
+}
+
+static int strata_fsync(struct file *file, loff_t start, loff_t end,
+			int datasync)
+{
+	const struct cred *old;
+	int ret;
+
+	old = strata_override_creds(file_inode(file)->i_sb);
+	ret = vfs_fsync_range(strata_real_file(file), start, end, datasync);
+	revert_creds(old);
+	return ret;
+}
+
+static int strata_fadvise(struct file *file, loff_t offset, loff_t len,
+			  int advice)
+{
+	const struct cred *old;
+	int ret;
+
+	old = strata_override_creds(file_inode(file)->i_sb);
+	ret = vfs_fadvise(strata_real_file(file), offset, len, advice);
+	revert_creds(old);
+	return ret;
+}
+
+static int strata_flush(struct file *file, fl_owner_t id)
+{
+	struct file *realfile = strata_real_file(file);
+	const struct cred *old;
+	int ret = 0;
+
+	if (realfile->f_op->flush) {
+		old = strata_override_creds(file_inode(file)->i_sb);
+		ret = realfile->f_op->flush(realfile, id);
+		revert_creds(old);
+	}
+	return ret;
+}
+
+const struct file_operations strata_file_fops = {
+	.open		= strata_open,
+	.release	= strata_release,
+	.read_iter	= strata_read_iter,
+	.splice_read	= strata_splice_read,
+	.mmap		= strata_mmap,
+	.llseek		= strata_llseek,
+	.fsync		= strata_fsync,
+	.fadvise	= strata_fadvise,
+	.flush		= strata_flush,
+};

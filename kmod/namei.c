@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lookup: walk the parent's stack of real directories top to bottom.
+ *
+ *  - the first branch that has the name wins;
+ *  - a whiteout (".wh.NAME" beside it, or a 0/0 character device NAME)
+ *    hides the name in the branches below;
+ *  - a non-directory hides everything below it;
+ *  - a directory merges with same-named directories below it until an
+ *    opaque directory, a whiteout or a non-directory.
+ *
+ * An entry and its ".wh." whiteout in the same branch: the entry is seen
+ * and the whiteout only hides lower branches (the OCI layer rule).
+ */
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include "strata.h"
+
+struct strata_lookup_data {
+	struct strata_fs *sfs;
+	const struct qstr *name;
+	struct strata_real *found;
+	unsigned int nr;
+};
+
+/*
+ * Look @name up in one real parent directory.  Returns 1 when the walk
+ * must stop here, 0 to go on below, or -errno.
+ */
+static int strata_lookup_branch(struct strata_lookup_data *ld,
+				const struct strata_real *parent)
+{
+	struct dentry *this;
+	int ret;
+
+	this = lookup_one_len_unlocked(ld->name->name, parent->dentry,
+				       ld->name->len);
+	if (IS_ERR(this))
+		return PTR_ERR(this);
+
+	if (d_is_negative(this) || strata_is_whiteout_dentry(this)) {
+		bool whiteout = d_is_positive(this);
+
+		dput(this);
+		if (whiteout)
+			return 1;
+		return strata_whiteout_present(parent->dentry, ld->name);
+	}
+
+	/* A non-directory below a directory is hidden by it. */
+	if (ld->nr && !d_is_dir(this)) {
+		dput(this);
+		return 1;
+	}
+	ld->found[ld->nr].dentry = this;
+	ld->found[ld->nr].bindex = parent->bindex;
+	ld->nr++;
+	if (!d_is_dir(this))
+		return 1;
+
+	ret = strata_dir_is_opaque(ld->sfs, this);
+	if (ret)
+		return ret;
+	return strata_whiteout_present(parent->dentry, ld->name);
+}
+
+/* Look @name up below the stack @pe; *ep is NULL for a negative result. */
+static int strata_lookup_stack(struct super_block *sb,
+			       const struct strata_entry *pe,
+			       const struct qstr *name, struct strata_entry **ep)
+{
+	struct strata_lookup_data ld = {
+		.sfs = STRATA_FS(sb),
+		.name = name,
+	};
+	struct strata_entry *e = NULL;
+	const struct cred *old;
+	unsigned int i;
+	int err = 0;
+
+	ld.found = kvmalloc_array(pe->nr, sizeof(*ld.found), GFP_KERNEL);
+	if (!ld.found)
+		return -ENOMEM;
+
+	old = strata_override_creds(sb);
+	for (i = 0; i < pe->nr; i++) {
+		err = strata_lookup_branch(&ld, &pe->r[i]);
+		if (err)
+			break;
+	}
+	revert_creds(old);
+	if (err > 0)
+		err = 0;
+
+	if (!err && ld.nr) {
+		e = strata_entry_alloc(ld.nr);
+		if (e) {
+			memcpy(e->r, ld.found, ld.nr * sizeof(*ld.found));
+			ld.nr = 0;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	for (i = 0; i < ld.nr; i++)
+		dput(ld.found[i].dentry);
+	kvfree(ld.found);
+	*ep = e;
+	return err;
+}
+
+struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
+			     unsigned int flags)
+{
+	struct super_block *sb = dir->i_sb;
+	struct strata_entry *e;
+	struct inode *inode = NULL;
+	int err;
+
+	if (strata_is_reserved_name(dentry->d_name.name, dentry->d_name.len))
+		return d_splice_alias(NULL, dentry);
+
+	err = strata_lookup_stack(sb, STRATA_E(dentry->d_parent),
+				  &dentry->d_name, &e);
+	if (err)
+		return ERR_PTR(err);
+	if (e) {
+		inode = strata_get_inode(sb, e);
+		if (IS_ERR(inode)) {
+			strata_entry_free(e);
+			return ERR_CAST(inode);
+		}
+		dentry->d_fsdata = e;
+	}
+	return d_splice_alias(inode, dentry);
+}
+
+/* The root merges the branch roots down to the first opaque one. */
+int strata_build_root_entry(struct super_block *sb, struct strata_entry **ep)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct strata_entry *e;
+	const struct cred *old;
+	unsigned int i, n;
+	int err = 0;
+
+	e = strata_entry_alloc(sfs->nr);
+	if (!e)
+		return -ENOMEM;
+	old = strata_override_creds(sb);
+	for (n = 0; n < sfs->nr; n++) {
+		e->r[n].dentry = dget(sfs->br[n].mnt->mnt_root);
+		e->r[n].bindex = n;
+		err = strata_dir_is_opaque(sfs, e->r[n].dentry);
+		if (err) {
+			n++;
+			break;
+		}
+	}
+	revert_creds(old);
+	/* Drop the unused tail; strata_entry_free() puts what was taken. */
+	for (i = n; i < sfs->nr; i++)
+		e->r[i].dentry = NULL;
+	e->nr = n;
+	if (err < 0) {
+		strata_entry_free(e);
+		return err;
+	}
+	*ep = e;
+	return 0;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * strata: the filesystem type, its superblock and the module.
+ */
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/statfs.h>
+#include <linux/seq_file.h>
+#include "strata.h"
+
+#define STRATA_VERSION "0.1.0"
+
+static int strata_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
+	struct path top = {
+		.mnt = sfs->br[0].mnt,
+		.dentry = sfs->br[0].mnt->mnt_root,
+	};
+	const struct cred *old;
+	int err;
+
+	old = strata_override_creds(dentry->d_sb);
+	err = vfs_statfs(&top, buf);
+	revert_creds(old);
+	if (!err)
+		buf->f_type = STRATA_SUPER_MAGIC;
+	return err;
+}
+
+static const struct super_operations strata_super_ops = {
+	.alloc_inode	= strata_alloc_inode,
+	.free_inode	= strata_free_inode,
+	.evict_inode	= strata_evict_inode,
+	.statfs		= strata_statfs,
+	.show_options	= strata_show_options,
+};
+
+int strata_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct strata_entry *re;
+	struct inode *root_inode;
+	int err;
+
+	/* Branch work is done with the mounter's credentials. */
+	sfs->creds = prepare_creds();
+	if (!sfs->creds)
+		return -ENOMEM;
+
+	err = strata_branches_setup(fc, sb);
+	if (err)
+		return err;
+
+	sb->s_magic = STRATA_SUPER_MAGIC;
+	sb->s_op = &strata_super_ops;
+	sb->s_d_op = &strata_dentry_ops;
+	sb->s_xattr = strata_xattr_handlers;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	sb->s_flags |= SB_POSIXACL;
+	/* Without a rw branch on top the union is read-only. */
+	if (sfs->br[0].mode != STRATA_BR_RW)
+		sb->s_flags |= SB_RDONLY;
+
+	err = strata_build_root_entry(sb, &re);
+	if (err)
+		return err;
+	root_inode = strata_get_inode(sb, re);
+	if (IS_ERR(root_inode)) {
+		strata_entry_free(re);
+		return PTR_ERR(root_inode);
+	}
+	sb->s_root = d_make_root(root_inode);
+	if (!sb->s_root) {
+		strata_entry_free(re);
+		return -ENOMEM;
+	}
+	sb->s_root->d_fsdata = re;
+	return 0;
+}
+
+static void strata_kill_sb(struct super_block *sb)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+
+	kill_anon_super(sb);
+	if (sfs)
+		strata_fs_free(sfs);
+}
+
+static struct file_system_type strata_fs_type = {
+	.owner			= THIS_MODULE,
+	.name			= STRATA_FS_NAME,
+	.init_fs_context	= strata_init_fs_context,
+	.kill_sb		= strata_kill_sb,
+};
+MODULE_ALIAS_FS(STRATA_FS_NAME);
+
+static int __init strata_init(void)
+{
+	int err;
+
+	err = strata_inode_cache_init();
+	if (err)
+		return err;
+	err = register_filesystem(&strata_fs_type);
+	if (err)
+		strata_inode_cache_exit();
+	return err;
+}
+
+static void __exit strata_exit(void)
+{
+	unregister_filesystem(&strata_fs_type);
+	strata_inode_cache_exit();
+}
+
+module_init(strata_init);
+module_exit(strata_exit);
+
+MODULE_DESCRIPTION("strata: a union filesystem for image layers and containers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(STRATA_VERSION);

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Union dentries: their stacks of real dentries and their operations.
+ */
+#include <linux/slab.h>
+#include <linux/namei.h>
+#include "strata.h"
+
+struct strata_entry *strata_entry_alloc(unsigned int nr)
+{
+	struct strata_entry *e;
+
+	e = kvzalloc(struct_size(e, r, nr), GFP_KERNEL);
+	if (e)
+		e->nr = nr;
+	return e;
+}
+
+void strata_entry_free(struct strata_entry *e)
+{
+	unsigned int i;
+
+	if (!e)
+		return;
+	for (i = 0; i < e->nr; i++)
+		dput(e->r[i].dentry);
+	/* RCU path walk may still be reading the stack in d_revalidate. */
+	kvfree_rcu(e, rcu);
+}
+
+/* ".wh.*" names belong to the branch formats and never reach users. */
+bool strata_is_reserved_name(const char *name, unsigned int len)
+{
+	return len >= STRATA_WH_PREFIX_LEN &&
+	       !memcmp(name, STRATA_WH_PREFIX, STRATA_WH_PREFIX_LEN);
+}
+
+static void strata_d_release(struct dentry *dentry)
+{
+	strata_entry_free(dentry->d_fsdata);
+}
+
+/*
+ * The real file behind a union dentry, for code that must reach the
+ * inode holding the data (file locks, fsnotify, the 6.1 fake-path file).
+ */
+struct dentry *strata_d_real(struct dentry *dentry)
+{
+	if (!d_is_reg(dentry) || !dentry->d_fsdata)
+		return dentry;
+	return strata_real_dentry(dentry);
+}
+
+/*
+ * A real dentry unhashed underneath (a ro branch changed) makes the union
+ * dentry stale; the next lookup rebuilds it.  Branches that ask for
+ * revalidation themselves (network filesystems) are asked too.
+ */
+static int strata_d_revalidate(struct dentry *dentry, unsigned int flags)
+{
+	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
+	unsigned int i;
+	int ret;
+
+	if (!e)
+		return 1;
+	for (i = 0; i < e->nr; i++) {
+		struct dentry *real = e->r[i].dentry;
+
+		if (d_unhashed(real))
+			return 0;
+		if (real->d_flags & DCACHE_OP_REVALIDATE) {
+			if (flags & LOOKUP_RCU)
+				return -ECHILD;
+			ret = real->d_op->d_revalidate(real, flags);
+			if (ret <= 0)
+				return ret;
+		}
+	}
+	return 1;
+}
+
+const struct dentry_operations strata_dentry_ops = {
+	.d_release	= strata_d_release,
+	.d_real		= strata_d_real_op,
+	.d_revalidate	= strata_d_revalidate,
+};

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Extended attributes pass through to the real inode, except the names
+ * that carry union bookkeeping: overlayfs' (which strata reads as a
+ * branch format) and strata's own.
+ */
+#include <linux/xattr.h>
+#include <linux/capability.h>
+#include "strata.h"
+
+static bool strata_xattr_is_private(const struct strata_fs *sfs,
+				    const char *name)
+{
+	return str_has_prefix(name, XATTR_TRUSTED_PREFIX "overlay.") ||
+	       str_has_prefix(name, XATTR_TRUSTED_PREFIX "strata.") ||
+	       str_has_prefix(name, XATTR_USER_PREFIX "strata.") ||
+	       (sfs->userxattr &&
+		str_has_prefix(name, XATTR_USER_PREFIX "overlay."));
+}
+
+static int strata_xattr_get(const struct xattr_handler *handler,
+			    struct dentry *dentry, struct inode *inode,
+			    const char *name, void *buffer, size_t size)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	if (strata_xattr_is_private(STRATA_FS(inode->i_sb), name))
+		return -ENODATA;
+	old = strata_override_creds(inode->i_sb);
+	ret = vfs_getxattr(STRATA_NOP_IDMAP, strata_real_dentry(dentry), name,
+			   buffer, size);
+	revert_creds(old);
+	return ret;
+}
+
+static int strata_xattr_set(const struct xattr_handler *handler,
+			    strata_idmap_t *idmap, struct dentry *dentry,
+			    struct inode *inode, const char *name,
+			    const void *value, size_t size, int flags)
+{
+	/* Only reachable on a writable union, which is not built yet. */
+	return -EROFS;
+}
+
+/* An empty prefix makes this handler see every name. */
+static const struct xattr_handler strata_xattr_handler = {
+	.prefix	= "",
+	.get	= strata_xattr_get,
+	.set	= strata_xattr_set,
+};
+
+const struct xattr_handler *strata_xattr_handlers[] = {
+	&strata_xattr_handler,
+	NULL
+};
+
+ssize_t strata_listxattr(struct dentry *dentry, char *list, size_t size)
+{
+	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
+	/* The real filesystem sees the mounter; filter for the caller. */
+	bool trusted_ok = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	const struct cred *old;
+	char *in, *out, *end;
+	ssize_t ret;
+
+	old = strata_override_creds(dentry->d_sb);
+	ret = vfs_listxattr(strata_real_dentry(dentry), list, size);
+	revert_creds(old);
+	if (ret <= 0 || !size)
+		return ret;
+
+	end = list + ret;
+	for (in = out = list; in < end;) {
+		size_t len = strnlen(in, end - in) + 1;
+
+		if (!strata_xattr_is_private(sfs, in) &&
+		    (trusted_ok || !str_has_prefix(in, XATTR_TRUSTED_PREFIX))) {
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	return out - list;
+}
