@@ -164,8 +164,6 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 			memcpy(all + 1, specs, nr * sizeof(*specs));
 		specs = all;
 		nr++;
-	} else if (ctx->workdir.dentry) {
-		return invalfc(fc, "workdir= needs an rw branch");
 	}
 	if (!nr) {
 		err = invalfc(fc, "no branches given");
@@ -187,12 +185,10 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 		err = strata_check_branch(fc, &specs[i], &depth);
 		if (err)
 			goto out;
-		if (specs[i].mode == STRATA_BR_RW) {
-			/* The writable union is the next step of the work. */
-			err = invalfc(fc, "branch %s: writable branches are not supported yet",
-				      specs[i].name);
-			goto out;
-		}
+	}
+	if (ctx->workdir.dentry && specs[0].mode != STRATA_BR_RW) {
+		err = invalfc(fc, "workdir= needs an rw branch");
+		goto out;
 	}
 	err = strata_check_overlaps(fc, specs, nr);
 	if (err)
@@ -242,6 +238,8 @@ void strata_fs_free(struct strata_fs *sfs)
 	struct vfsmount **mnts;
 	unsigned int i;
 
+	dput(sfs->workdir);
+	sfs->workdir = NULL;
 	if (sfs->br) {
 		mnts = kvmalloc_array(sfs->nr, sizeof(*mnts), GFP_KERNEL);
 		for (i = 0; i < sfs->nr; i++) {

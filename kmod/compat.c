@@ -79,7 +79,7 @@ struct dentry *strata_d_real_op(struct dentry *dentry,
 struct posix_acl *strata_get_inode_acl_op(struct inode *inode, int type,
 					  bool rcu)
 {
-	struct inode *real = STRATA_I(inode)->real;
+	struct inode *real = strata_inode_real(inode);
 	const struct cred *old;
 	struct posix_acl *acl;
 
@@ -106,5 +106,56 @@ struct posix_acl *strata_get_acl_op(strata_idmap_t *idmap,
 	acl = vfs_get_acl(STRATA_NOP_IDMAP, strata_real_dentry(dentry), name);
 	revert_creds(old);
 	return acl == ERR_PTR(-ENODATA) ? NULL : acl;
+}
+#endif
+
+#ifdef STRATA_HAVE_GET_INODE_ACL
+static const char *strata_acl_name(int type)
+{
+	return type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
+					 XATTR_NAME_POSIX_ACL_DEFAULT;
+}
+
+/* setfacl through the union: copy up, then set on the rw branch. */
+int strata_set_acl_op(strata_idmap_t *idmap, struct dentry *dentry,
+		      struct posix_acl *acl, int type)
+{
+	return strata_set_acl(dentry, strata_acl_name(type), acl);
+}
+
+int strata_copy_acl(struct dentry *old, struct dentry *new, const char *name)
+{
+	struct posix_acl *acl;
+	int err;
+
+	acl = vfs_get_acl(STRATA_NOP_IDMAP, old, name);
+	if (IS_ERR(acl))
+		return PTR_ERR(acl) == -ENODATA ? 0 : PTR_ERR(acl);
+	err = vfs_set_acl(STRATA_NOP_IDMAP, new, name, acl);
+	posix_acl_release(acl);
+	return err;
+}
+
+int strata_real_set_acl(struct dentry *real, const char *name,
+			struct posix_acl *acl)
+{
+	if (!acl) {
+		int err = vfs_remove_acl(STRATA_NOP_IDMAP, real, name);
+
+		return err == -ENODATA ? 0 : err;
+	}
+	return vfs_set_acl(STRATA_NOP_IDMAP, real, name, acl);
+}
+#else
+/* Unused: on this kernel ACLs are copied and set as plain xattrs. */
+int strata_copy_acl(struct dentry *old, struct dentry *new, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
+int strata_real_set_acl(struct dentry *real, const char *name,
+			struct posix_acl *acl)
+{
+	return -EOPNOTSUPP;
 }
 #endif

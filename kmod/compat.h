@@ -34,6 +34,28 @@ typedef struct user_namespace strata_idmap_t;
 #define AT_GETATTR_NOSEC 0
 #endif
 
+/* struct renamedata names its idmap fields after the idmap type. */
+#ifdef STRATA_HAVE_MNT_IDMAP
+#define STRATA_RENAMEDATA_IDMAPS(idmap) \
+	.old_mnt_idmap = (idmap), .new_mnt_idmap = (idmap)
+#else
+#define STRATA_RENAMEDATA_IDMAPS(idmap) \
+	.old_mnt_userns = (idmap), .new_mnt_userns = (idmap)
+#endif
+
+/*
+ * POSIX ACLs: plain xattrs on 6.1; since 6.2 the xattr calls refuse ACL
+ * names and vfs_{get,set,remove}_acl() must be used.
+ */
+int strata_copy_acl(struct dentry *old, struct dentry *new, const char *name);
+int strata_real_set_acl(struct dentry *real, const char *name,
+			struct posix_acl *acl);
+#ifdef STRATA_HAVE_GET_INODE_ACL
+#define STRATA_ACLS_ARE_XATTRS false
+#else
+#define STRATA_ACLS_ARE_XATTRS true
+#endif
+
 struct pipe_inode_info;
 
 /* Open the real file behind a union file, keeping the union path visible. */
@@ -66,9 +88,12 @@ struct posix_acl *strata_get_inode_acl_op(struct inode *inode, int type,
 #ifdef STRATA_HAVE_GET_INODE_ACL
 struct posix_acl *strata_get_acl_op(strata_idmap_t *idmap,
 				    struct dentry *dentry, int type);
+int strata_set_acl_op(strata_idmap_t *idmap, struct dentry *dentry,
+		      struct posix_acl *acl, int type);
 #define STRATA_ACL_IOPS					\
 	.get_inode_acl	= strata_get_inode_acl_op,	\
-	.get_acl	= strata_get_acl_op
+	.get_acl	= strata_get_acl_op,		\
+	.set_acl	= strata_set_acl_op
 #else
 #define STRATA_ACL_IOPS					\
 	.get_acl	= strata_get_inode_acl_op

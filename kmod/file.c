@@ -12,6 +12,46 @@
 #include <linux/splice.h>
 #include "strata.h"
 
+/* The real file of an operation, and whether the operation must fput it. */
+struct strata_rf {
+	struct file *file;
+	bool put;
+};
+
+/*
+ * The real file opened with the union file.  If the file was copied up
+ * since (another task wrote it), read the copy: open it for this one
+ * call, so readers see the data written after the copy-up.
+ */
+static int strata_real_fget(struct file *file, struct strata_rf *rf)
+{
+	struct file *realfile = file->private_data;
+	struct dentry *dentry = file->f_path.dentry;
+	const struct cred *old;
+	struct path realpath;
+
+	rf->file = realfile;
+	rf->put = false;
+	if (likely(file_inode(realfile) == d_inode(strata_real_dentry(dentry))))
+		return 0;
+	strata_real_path(dentry, &realpath);
+	old = strata_override_creds(dentry->d_sb);
+	realfile = strata_open_real(file, realfile->f_flags, &realpath,
+				    current_cred());
+	revert_creds(old);
+	if (IS_ERR(realfile))
+		return PTR_ERR(realfile);
+	rf->file = realfile;
+	rf->put = true;
+	return 0;
+}
+
+static void strata_real_fput(struct strata_rf *rf)
+{
+	if (rf->put)
+		fput(rf->file);
+}
+
 static struct file *strata_real_file(const struct file *file)
 {
 	return file->private_data;
@@ -23,7 +63,14 @@ static int strata_open(struct inode *inode, struct file *file)
 	const struct cred *old;
 	struct path realpath;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	int err;
 
+	/* Opening for writing (or truncation) copies a lower file up. */
+	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
+		err = strata_copy_up(file->f_path.dentry);
+		if (err)
+			return err;
+	}
 	strata_real_path(file->f_path.dentry, &realpath);
 	old = strata_override_creds(inode->i_sb);
 	realfile = strata_open_real(file, flags, &realpath, current_cred());
@@ -58,15 +105,60 @@ static rwf_t strata_rw_flags(const struct kiocb *iocb)
 static ssize_t strata_read_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
 	struct file *file = iocb->ki_filp;
-	struct file *realfile = strata_real_file(file);
 	const struct cred *old;
+	struct strata_rf rf;
 	ssize_t ret;
 
 	if (!iov_iter_count(iter))
 		return 0;
+	ret = strata_real_fget(file, &rf);
+	if (ret)
+		return ret;
 	old = strata_override_creds(file_inode(file)->i_sb);
-	ret = vfs_iter_read(realfile, iter, &iocb->ki_pos, strata_rw_flags(iocb));
+	ret = vfs_iter_read(rf.file, iter, &iocb->ki_pos, strata_rw_flags(iocb));
 	revert_creds(old);
+	strata_real_fput(&rf);
+	return ret;
+}
+
+static ssize_t strata_write_iter(struct kiocb *iocb, struct iov_iter *iter)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	const struct cred *old;
+	rwf_t flags = strata_rw_flags(iocb);
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	if (iocb->ki_flags & IOCB_DSYNC)
+		flags |= RWF_DSYNC;
+	if (iocb->ki_flags & IOCB_SYNC)
+		flags |= RWF_SYNC;
+	/* Opened for writing, so the real file is the copy already. */
+	inode_lock(inode);
+	old = strata_override_creds(inode->i_sb);
+	ret = vfs_iter_write(strata_real_file(file), iter, &iocb->ki_pos, flags);
+	revert_creds(old);
+	/* Size, and set-id bits the write dropped. */
+	strata_copyattr(inode);
+	inode_unlock(inode);
+	return ret;
+}
+
+static long strata_fallocate(struct file *file, int mode, loff_t offset,
+			     loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	const struct cred *old;
+	long ret;
+
+	inode_lock(inode);
+	old = strata_override_creds(inode->i_sb);
+	ret = vfs_fallocate(strata_real_file(file), mode, offset, len);
+	revert_creds(old);
+	strata_copyattr(inode);
+	inode_unlock(inode);
 	return ret;
 }
 
@@ -75,50 +167,64 @@ static ssize_t strata_splice_read(struct file *file, loff_t *ppos,
 				  unsigned int flags)
 {
 	const struct cred *old;
+	struct strata_rf rf;
 	ssize_t ret;
 
+	ret = strata_real_fget(file, &rf);
+	if (ret)
+		return ret;
 	old = strata_override_creds(file_inode(file)->i_sb);
-	ret = strata_real_splice_read(strata_real_file(file), ppos, pipe, len,
-				      flags);
+	ret = strata_real_splice_read(rf.file, ppos, pipe, len, flags);
 	revert_creds(old);
+	strata_real_fput(&rf);
 	return ret;
 }
 
 static int strata_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct file *realfile = strata_real_file(file);
 	const struct cred *old;
+	struct strata_rf rf;
 	int ret;
 
-	if (!realfile->f_op->mmap)
+	ret = strata_real_fget(file, &rf);
+	if (ret)
+		return ret;
+	if (!rf.file->f_op->mmap) {
+		strata_real_fput(&rf);
 		return -ENODEV;
+	}
 	/* The mapping belongs to the real file from now on. */
-	vma_set_file(vma, realfile);
+	vma_set_file(vma, rf.file);
 	old = strata_override_creds(file_inode(file)->i_sb);
-	ret = call_mmap(realfile, vma);
+	ret = call_mmap(rf.file, vma);
 	revert_creds(old);
+	strata_real_fput(&rf);
 	return ret;
 }
 
 static loff_t strata_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct file *realfile = strata_real_file(file);
 	struct inode *inode = file_inode(file);
 	const struct cred *old;
+	struct strata_rf rf;
 	loff_t ret;
 
 	/* Common case that needs no real file position: SEEK_CUR 0. */
 	if (whence == SEEK_CUR && !offset)
 		return vfs_setpos(file, file->f_pos, MAX_LFS_FILESIZE);
 
+	ret = strata_real_fget(file, &rf);
+	if (ret)
+		return ret;
 	/* The real file's position follows the union file's. */
 	inode_lock(inode);
-	realfile->f_pos = file->f_pos;
+	rf.file->f_pos = file->f_pos;
 	old = strata_override_creds(inode->i_sb);
-	ret = vfs_llseek(realfile, offset, whence);
+	ret = vfs_llseek(rf.file, offset, whence);
 	revert_creds(old);
-	file->f_pos = realfile->f_pos;
+	file->f_pos = rf.file->f_pos;
 	inode_unlock(inode);
+	strata_real_fput(&rf);
 	return ret;
 }
 
@@ -164,7 +270,10 @@ const struct file_operations strata_file_fops = {
 	.open		= strata_open,
 	.release	= strata_release,
 	.read_iter	= strata_read_iter,
+	.write_iter	= strata_write_iter,
 	.splice_read	= strata_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.fallocate	= strata_fallocate,
 	.mmap		= strata_mmap,
 	.llseek		= strata_llseek,
 	.fsync		= strata_fsync,

@@ -12,7 +12,7 @@
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
-#include "strata.h"
+#include "vfs.h"
 
 static struct kmem_cache *strata_inode_cachep;
 
@@ -36,8 +36,8 @@ u64 strata_ino(struct strata_fs *sfs, u64 real_ino, unsigned int bindex)
 static int strata_permission(strata_idmap_t *idmap, struct inode *inode,
 			     int mask)
 {
-	struct strata_inode *si = STRATA_I(inode);
-	struct inode *real = si->real;
+	struct inode *upper = strata_inode_upper(inode);
+	struct inode *real = upper ?: STRATA_I(inode)->real;
 	const struct cred *old;
 	int err;
 
@@ -46,10 +46,12 @@ static int strata_permission(strata_idmap_t *idmap, struct inode *inode,
 	if (err)
 		return err;
 
-	/* ... then the mounter against the branch. */
+	/*
+	 * ... then the mounter against the branch.  A lower file is copied
+	 * up before it is written, so only reading it is checked here.
+	 */
 	old = strata_override_creds(inode->i_sb);
-	if (strata_branch(inode->i_sb, si->bindex)->mode != STRATA_BR_RW &&
-	    !special_file(real->i_mode))
+	if (!upper && !special_file(real->i_mode))
 		mask &= ~(MAY_WRITE | MAY_APPEND);
 	err = inode_permission(STRATA_NOP_IDMAP, real, mask);
 	revert_creds(old);
@@ -83,9 +85,58 @@ static int strata_getattr(strata_idmap_t *idmap, const struct path *path,
 	 * other union filesystems, merged directories say 1, which tells
 	 * find(1) not to rely on the link count.
 	 */
-	if (S_ISDIR(inode->i_mode) && STRATA_E(dentry)->nr > 1)
+	if (S_ISDIR(inode->i_mode) &&
+	    strata_stack_nr(STRATA_E(dentry), strata_upper(dentry)) > 1)
 		stat->nlink = 1;
 	return 0;
+}
+
+/* Refresh what the union inode mirrors of its real inode. */
+void strata_copyattr(struct inode *inode)
+{
+	struct inode *real = strata_inode_real(inode);
+
+	inode->i_mode = real->i_mode;
+	inode->i_uid = real->i_uid;
+	inode->i_gid = real->i_gid;
+	set_nlink(inode, real->i_nlink);
+	i_size_write(inode, i_size_read(real));
+}
+
+/* chmod, chown, utimes and truncate: copy up, then change the copy. */
+int strata_setattr(strata_idmap_t *idmap, struct dentry *dentry,
+		   struct iattr *attr)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct dentry *upper;
+	const struct cred *old;
+	int err;
+
+	err = setattr_prepare(idmap, dentry, attr);
+	if (err)
+		return err;
+	err = strata_copy_up(dentry);
+	if (err)
+		return err;
+	upper = strata_upper(dentry);
+
+	/* ia_file is the union file; the real one has its own. */
+	attr->ia_valid &= ~ATTR_FILE;
+	/* The real inode decides which set-id bits a write or chown drops. */
+	if (attr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		attr->ia_valid &= ~ATTR_MODE;
+
+	err = mnt_want_write(strata_upper_mnt(sb));
+	if (err)
+		return err;
+	old = strata_override_creds(sb);
+	inode_lock(d_inode(upper));
+	err = strata_do_notify_change(upper, attr);
+	inode_unlock(d_inode(upper));
+	revert_creds(old);
+	mnt_drop_write(strata_upper_mnt(sb));
+	strata_copyattr(d_inode(dentry));
+	return err;
 }
 
 static const char *strata_get_link(struct dentry *dentry, struct inode *inode,
@@ -104,6 +155,15 @@ static const char *strata_get_link(struct dentry *dentry, struct inode *inode,
 
 const struct inode_operations strata_dir_iops = {
 	.lookup		= strata_lookup,
+	.create		= strata_create,
+	.mkdir		= strata_mkdir,
+	.mknod		= strata_mknod,
+	.symlink	= strata_symlink,
+	.link		= strata_link,
+	.unlink		= strata_unlink,
+	.rmdir		= strata_rmdir,
+	.rename		= strata_rename,
+	.setattr	= strata_setattr,
 	.permission	= strata_permission,
 	.getattr	= strata_getattr,
 	.listxattr	= strata_listxattr,
@@ -111,6 +171,7 @@ const struct inode_operations strata_dir_iops = {
 };
 
 static const struct inode_operations strata_file_iops = {
+	.setattr	= strata_setattr,
 	.permission	= strata_permission,
 	.getattr	= strata_getattr,
 	.listxattr	= strata_listxattr,
@@ -119,11 +180,13 @@ static const struct inode_operations strata_file_iops = {
 
 static const struct inode_operations strata_symlink_iops = {
 	.get_link	= strata_get_link,
+	.setattr	= strata_setattr,
 	.getattr	= strata_getattr,
 	.listxattr	= strata_listxattr,
 };
 
 static const struct inode_operations strata_special_iops = {
+	.setattr	= strata_setattr,
 	.permission	= strata_permission,
 	.getattr	= strata_getattr,
 	.listxattr	= strata_listxattr,
@@ -182,7 +245,8 @@ static void strata_inode_init(struct inode *inode, struct inode *real,
 struct inode *strata_get_inode(struct super_block *sb,
 			       const struct strata_entry *e)
 {
-	struct inode *real = d_inode(e->r[0].dentry);
+	struct dentry *upper = strata_entry_upper(e);
+	struct inode *real = d_inode(upper ?: e->r[0].dentry);
 	struct inode *inode;
 
 	inode = iget5_locked(sb, (unsigned long)real, strata_inode_test,
@@ -190,7 +254,11 @@ struct inode *strata_get_inode(struct super_block *sb,
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
-		strata_inode_init(inode, real, e->r[0].bindex);
+		strata_inode_init(inode, real, upper ? 0 : e->r[0].bindex);
+		if (upper) {
+			ihold(real);
+			STRATA_I(inode)->upper = real;
+		}
 		unlock_new_inode(inode);
 	}
 	return inode;
@@ -204,7 +272,9 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 	if (!si)
 		return NULL;
 	si->real = NULL;
+	si->upper = NULL;
 	si->bindex = 0;
+	mutex_init(&si->copy_lock);
 	return &si->vfs_inode;
 }
 
@@ -217,6 +287,7 @@ void strata_evict_inode(struct inode *inode)
 {
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
+	iput(STRATA_I(inode)->upper);
 	iput(STRATA_I(inode)->real);
 }
 

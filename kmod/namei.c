@@ -64,27 +64,38 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 	return strata_whiteout_present(parent->dentry, ld->name);
 }
 
-/* Look @name up below the stack @pe; *ep is NULL for a negative result. */
-static int strata_lookup_stack(struct super_block *sb,
-			       const struct strata_entry *pe,
-			       const struct qstr *name, struct strata_entry **ep)
+/*
+ * Look @name up in the stack of the union directory @parent.  With
+ * @lower_only, the rw branch is skipped: "would a lower branch show this
+ * name?", which decides whether removing it needs a whiteout.  *ep is
+ * NULL for a negative result.
+ */
+int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
+			bool lower_only, struct strata_entry **ep)
 {
+	struct super_block *sb = parent->d_sb;
+	struct strata_entry *pe = STRATA_E(parent), *e = NULL;
+	struct dentry *pupper = lower_only ? NULL : strata_entry_upper(pe);
+	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
 	};
-	struct strata_entry *e = NULL;
 	const struct cred *old;
-	unsigned int i;
 	int err = 0;
 
-	ld.found = kvmalloc_array(pe->nr, sizeof(*ld.found), GFP_KERNEL);
+	*ep = NULL;
+	if (!n)
+		return 0;
+	ld.found = kvmalloc_array(n, sizeof(*ld.found), GFP_KERNEL);
 	if (!ld.found)
 		return -ENOMEM;
 
 	old = strata_override_creds(sb);
-	for (i = 0; i < pe->nr; i++) {
-		err = strata_lookup_branch(&ld, &pe->r[i]);
+	for (i = 0; i < n; i++) {
+		struct strata_real r = strata_stack_at(pe, pupper, i);
+
+		err = strata_lookup_branch(&ld, &r);
 		if (err)
 			break;
 	}
@@ -92,10 +103,16 @@ static int strata_lookup_stack(struct super_block *sb,
 	if (err > 0)
 		err = 0;
 
+	/* A name found in the rw branch becomes the entry's upper. */
+	skip = ld.nr && ld.found[0].bindex == 0 &&
+	       strata_is_writable(ld.sfs) ? 1 : 0;
 	if (!err && ld.nr) {
-		e = strata_entry_alloc(ld.nr);
+		e = strata_entry_alloc(ld.nr - skip);
 		if (e) {
-			memcpy(e->r, ld.found, ld.nr * sizeof(*ld.found));
+			memcpy(e->r, ld.found + skip,
+			       (ld.nr - skip) * sizeof(*ld.found));
+			if (skip)
+				e->upper = ld.found[0].dentry;
 			ld.nr = 0;
 		} else {
 			err = -ENOMEM;
@@ -119,8 +136,7 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 	if (strata_is_reserved_name(dentry->d_name.name, dentry->d_name.len))
 		return d_splice_alias(NULL, dentry);
 
-	err = strata_lookup_stack(sb, STRATA_E(dentry->d_parent),
-				  &dentry->d_name, &e);
+	err = strata_lookup_stack(dentry->d_parent, &dentry->d_name, false, &e);
 	if (err)
 		return ERR_PTR(err);
 	if (e) {
@@ -164,6 +180,12 @@ int strata_build_root_entry(struct super_block *sb, struct strata_entry **ep)
 	if (err < 0) {
 		strata_entry_free(e);
 		return err;
+	}
+	/* The rw branch's root is the upper of the union root. */
+	if (strata_is_writable(sfs)) {
+		e->upper = e->r[0].dentry;
+		memmove(e->r, e->r + 1, (n - 1) * sizeof(e->r[0]));
+		e->nr = n - 1;
 	}
 	*ep = e;
 	return 0;

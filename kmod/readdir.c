@@ -220,10 +220,10 @@ static void strata_cache_free(struct strata_dir_cache *c)
 	kfree(c);
 }
 
-static int strata_cache_build(struct file *file, struct strata_dir_cache **cp)
+static int strata_cache_build(struct dentry *dentry, struct strata_dir_cache **cp)
 {
-	struct dentry *dentry = file->f_path.dentry;
 	struct strata_entry *e = STRATA_E(dentry);
+	struct dentry *upper = strata_entry_upper(e);
 	struct super_block *sb = dentry->d_sb;
 	struct strata_dir_reader rd = {
 		.ctx.actor = strata_dir_fill,
@@ -244,8 +244,11 @@ static int strata_cache_build(struct file *file, struct strata_dir_cache **cp)
 	rd.c = c;
 
 	old = strata_override_creds(sb);
-	for (i = 0; i < e->nr && !err; i++)
-		err = strata_read_branch(&rd, sb, &e->r[i]);
+	for (i = 0; i < strata_stack_nr(e, upper) && !err; i++) {
+		struct strata_real r = strata_stack_at(e, upper, i);
+
+		err = strata_read_branch(&rd, sb, &r);
+	}
 	revert_creds(old);
 
 	if (!err) {
@@ -278,7 +281,7 @@ static int strata_iterate(struct file *file, struct dir_context *ctx)
 	if (!df->cache || ctx->pos == 0) {
 		strata_cache_free(df->cache);
 		df->cache = NULL;
-		err = strata_cache_build(file, &df->cache);
+		err = strata_cache_build(file->f_path.dentry, &df->cache);
 		if (err)
 			goto out;
 	}
@@ -294,6 +297,20 @@ static int strata_iterate(struct file *file, struct dir_context *ctx)
 	}
 out:
 	mutex_unlock(&df->lock);
+	return err;
+}
+
+/* rmdir and rename need the target empty in the union view. */
+int strata_dir_check_empty(struct dentry *dentry)
+{
+	struct strata_dir_cache *c;
+	int err;
+
+	err = strata_cache_build(dentry, &c);
+	if (err)
+		return err;
+	err = c->nvis ? -ENOTEMPTY : 0;
+	strata_cache_free(c);
 	return err;
 }
 

@@ -68,6 +68,8 @@ struct strata_fs_context {
 struct strata_fs {
 	struct strata_branch *br;
 	unsigned int nr;
+	struct dentry *workdir;		/* in the rw branch; NULL if read-only */
+	atomic_long_t tmp_seq;		/* names of temporaries in workdir */
 	unsigned int nfs;		/* distinct branch filesystems */
 	unsigned int xino_shift;	/* real ino bits; 64 = no fs index */
 	const struct cred *creds;	/* the mounter's, for branch access */
@@ -81,17 +83,25 @@ struct strata_real {
 	unsigned int bindex;
 };
 
-/* dentry->d_fsdata of a positive union dentry. */
+/*
+ * dentry->d_fsdata of a positive union dentry.  @upper is the real dentry
+ * in the rw branch: found there at lookup, or set once by copy-up or
+ * create and never changed after; readers load it with
+ * strata_entry_upper().  @r is the stack below it, fixed at lookup.
+ */
 struct strata_entry {
 	struct rcu_head rcu;
+	struct dentry *upper;
 	unsigned int nr;
 	struct strata_real r[];
 };
 
 struct strata_inode {
 	struct inode vfs_inode;
-	struct inode *real;		/* topmost real inode (the hash key) */
-	unsigned int bindex;		/* its branch */
+	struct inode *real;		/* real inode at lookup (hash key) */
+	struct inode *upper;		/* in the rw branch, set once */
+	unsigned int bindex;		/* branch of @real */
+	struct mutex copy_lock;		/* one copy-up at a time */
 };
 
 static inline struct strata_fs *STRATA_FS(const struct super_block *sb)
@@ -115,19 +125,79 @@ static inline struct strata_branch *strata_branch(const struct super_block *sb,
 	return &STRATA_FS(sb)->br[bindex];
 }
 
+static inline bool strata_is_writable(const struct strata_fs *sfs)
+{
+	return sfs->workdir != NULL;
+}
+
+static inline struct dentry *strata_entry_upper(const struct strata_entry *e)
+{
+	/* Pairs with smp_store_release() in strata_entry_set_upper(). */
+	return smp_load_acquire(&e->upper);
+}
+
+static inline struct inode *strata_inode_upper(const struct inode *inode)
+{
+	return smp_load_acquire(&STRATA_I(inode)->upper);
+}
+
+/* The real inode that currently holds a union inode's data. */
+static inline struct inode *strata_inode_real(const struct inode *inode)
+{
+	return strata_inode_upper(inode) ?: STRATA_I(inode)->real;
+}
+
+static inline struct dentry *strata_upper(const struct dentry *dentry)
+{
+	return dentry->d_fsdata ? strata_entry_upper(STRATA_E(dentry)) : NULL;
+}
+
+/* Number of real dentries in a stack, the upper one included. */
+static inline unsigned int strata_stack_nr(const struct strata_entry *e,
+					   const struct dentry *upper)
+{
+	return e->nr + (upper ? 1 : 0);
+}
+
+/* Layer @i of a stack whose upper was loaded once as @upper. */
+static inline struct strata_real strata_stack_at(const struct strata_entry *e,
+						 const struct dentry *upper,
+						 unsigned int i)
+{
+	if (upper) {
+		if (!i)
+			return (struct strata_real){ (struct dentry *)upper, 0 };
+		i--;
+	}
+	return e->r[i];
+}
+
 /* The real path on top of a union dentry's stack. */
 static inline void strata_real_path(const struct dentry *dentry,
 				    struct path *path)
 {
 	const struct strata_entry *e = STRATA_E(dentry);
+	struct dentry *upper = strata_entry_upper(e);
 
+	if (upper) {
+		path->mnt = strata_branch(dentry->d_sb, 0)->mnt;
+		path->dentry = upper;
+		return;
+	}
 	path->mnt = strata_branch(dentry->d_sb, e->r[0].bindex)->mnt;
 	path->dentry = e->r[0].dentry;
 }
 
 static inline struct dentry *strata_real_dentry(const struct dentry *dentry)
 {
-	return STRATA_E(dentry)->r[0].dentry;
+	const struct strata_entry *e = STRATA_E(dentry);
+
+	return strata_entry_upper(e) ?: e->r[0].dentry;
+}
+
+static inline struct vfsmount *strata_upper_mnt(const struct super_block *sb)
+{
+	return STRATA_FS(sb)->br[0].mnt;
 }
 
 static inline const struct cred *strata_override_creds(struct super_block *sb)
@@ -139,6 +209,7 @@ static inline const struct cred *strata_override_creds(struct super_block *sb)
 extern const struct dentry_operations strata_dentry_ops;
 struct strata_entry *strata_entry_alloc(unsigned int nr);
 void strata_entry_free(struct strata_entry *e);
+void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper);
 struct dentry *strata_d_real(struct dentry *dentry);
 bool strata_is_reserved_name(const char *name, unsigned int len);
 
@@ -153,14 +224,35 @@ int strata_show_options(struct seq_file *m, struct dentry *root);
 int strata_branches_setup(struct fs_context *fc, struct super_block *sb);
 void strata_fs_free(struct strata_fs *sfs);
 
+/* workdir.c */
+int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
+			 const struct path *given);
+int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth);
+int strata_remove_real(struct dentry *dir, struct dentry *d);
+void strata_discard_temp(struct super_block *sb, struct dentry *temp);
+struct dentry *strata_temp_dentry(struct super_block *sb);
+
+/* copy_up.c */
+int strata_copy_up(struct dentry *dentry);
+int strata_copy_xattrs(struct super_block *sb, struct dentry *old,
+		       struct dentry *new);
+
 /* whiteout.c */
 bool strata_is_whiteout_dentry(const struct dentry *real);
 int strata_whiteout_present(struct dentry *realdir, const struct qstr *name);
 int strata_dir_is_opaque(struct strata_fs *sfs, struct dentry *realdir);
+int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
+			   const struct qstr *name);
+int strata_whiteout(struct super_block *sb, struct dentry *upperdir,
+		    const struct qstr *name);
+int strata_unwhiteout_locked(struct dentry *upperdir, const struct qstr *name);
+int strata_set_opaque(struct super_block *sb, struct dentry *dir);
 
 /* namei.c */
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 			     unsigned int flags);
+int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
+			bool lower_only, struct strata_entry **ep);
 int strata_build_root_entry(struct super_block *sb, struct strata_entry **ep);
 
 /* inode.c */
@@ -179,9 +271,32 @@ extern const struct file_operations strata_file_fops;
 
 /* readdir.c */
 extern const struct file_operations strata_dir_fops;
+int strata_dir_check_empty(struct dentry *dentry);
+
+/* dir.c */
+int strata_create(strata_idmap_t *idmap, struct inode *dir,
+		  struct dentry *dentry, umode_t mode, bool excl);
+int strata_mkdir(strata_idmap_t *idmap, struct inode *dir,
+		 struct dentry *dentry, umode_t mode);
+int strata_mknod(strata_idmap_t *idmap, struct inode *dir,
+		 struct dentry *dentry, umode_t mode, dev_t rdev);
+int strata_symlink(strata_idmap_t *idmap, struct inode *dir,
+		   struct dentry *dentry, const char *target);
+int strata_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int strata_unlink(struct inode *dir, struct dentry *dentry);
+int strata_rmdir(struct inode *dir, struct dentry *dentry);
+int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
+		  struct dentry *old, struct inode *newdir,
+		  struct dentry *new, unsigned int flags);
+int strata_setattr(strata_idmap_t *idmap, struct dentry *dentry,
+		   struct iattr *attr);
+void strata_copyattr(struct inode *inode);
 
 /* xattr.c */
 extern const struct xattr_handler *strata_xattr_handlers[];
 ssize_t strata_listxattr(struct dentry *dentry, char *list, size_t size);
+bool strata_xattr_is_private(const struct strata_fs *sfs, const char *name);
+int strata_set_acl(struct dentry *dentry, const char *name,
+		   struct posix_acl *acl);
 
 #endif /* _STRATA_H */

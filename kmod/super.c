@@ -52,6 +52,14 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = strata_branches_setup(fc, sb);
 	if (err)
 		return err;
+	if (sfs->br[0].mode == STRATA_BR_RW) {
+		struct strata_fs_context *ctx = fc->fs_private;
+
+		err = strata_workdir_setup(fc, sb, ctx->workdir.dentry ?
+					   &ctx->workdir : NULL);
+		if (err)
+			return err;
+	}
 
 	sb->s_magic = STRATA_SUPER_MAGIC;
 	sb->s_op = &strata_super_ops;

@@ -22,10 +22,18 @@ void strata_entry_free(struct strata_entry *e)
 
 	if (!e)
 		return;
+	dput(e->upper);
 	for (i = 0; i < e->nr; i++)
 		dput(e->r[i].dentry);
 	/* RCU path walk may still be reading the stack in d_revalidate. */
 	kvfree_rcu(e, rcu);
+}
+
+/* Publish the rw-branch dentry of @e; takes over the reference. */
+void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper)
+{
+	/* Pairs with smp_load_acquire() in strata_entry_upper(). */
+	smp_store_release(&e->upper, upper);
 }
 
 /* ".wh.*" names belong to the branch formats and never reach users. */
@@ -59,13 +67,15 @@ struct dentry *strata_d_real(struct dentry *dentry)
 static int strata_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
+	struct dentry *upper;
 	unsigned int i;
 	int ret;
 
 	if (!e)
 		return 1;
-	for (i = 0; i < e->nr; i++) {
-		struct dentry *real = e->r[i].dentry;
+	upper = strata_entry_upper(e);
+	for (i = 0; i < strata_stack_nr(e, upper); i++) {
+		struct dentry *real = strata_stack_at(e, upper, i).dentry;
 
 		if (d_unhashed(real))
 			return 0;

@@ -11,7 +11,7 @@
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
-#include "strata.h"
+#include "vfs.h"
 
 bool strata_is_whiteout_dentry(const struct dentry *real)
 {
@@ -71,4 +71,110 @@ int strata_dir_is_opaque(struct strata_fs *sfs, struct dentry *realdir)
 	    len != -ERANGE && len != -EPERM && len != -EACCES)
 		return len;
 	return 0;
+}
+
+/*
+ * Writing whiteouts, in the format the mount asked for.  All callers hold
+ * the mounter's credentials and write access to the rw branch.
+ */
+
+/* ".wh.NAME" in @buf (NAME_MAX + 1 bytes); its length or -errno. */
+static int strata_wh_name(char *buf, const struct qstr *name)
+{
+	unsigned int len = STRATA_WH_PREFIX_LEN + name->len;
+
+	if (len > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(buf, STRATA_WH_PREFIX, STRATA_WH_PREFIX_LEN);
+	memcpy(buf + STRATA_WH_PREFIX_LEN, name->name, name->len);
+	buf[len] = '\0';
+	return len;
+}
+
+/* Hide @name of the branches below; caller holds @upperdir's lock. */
+int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
+			   const struct qstr *name)
+{
+	struct inode *dir = d_inode(upperdir);
+	char buf[NAME_MAX + 1];
+	struct dentry *wh;
+	int len, err = 0;
+
+	if (STRATA_FS(sb)->whiteout == STRATA_WH_OVERLAY) {
+		wh = lookup_one_len(name->name, upperdir, name->len);
+		if (IS_ERR(wh))
+			return PTR_ERR(wh);
+		if (d_is_negative(wh))
+			err = strata_do_mknod(dir, wh, S_IFCHR | WHITEOUT_MODE,
+					      WHITEOUT_DEV);
+		else if (!strata_is_whiteout_dentry(wh))
+			err = -EEXIST;
+		dput(wh);
+		return err;
+	}
+	len = strata_wh_name(buf, name);
+	if (len < 0)
+		return len;
+	wh = lookup_one_len(buf, upperdir, len);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	if (d_is_negative(wh))
+		err = strata_do_create(dir, wh, S_IFREG | 0444);
+	dput(wh);
+	return err;
+}
+
+int strata_whiteout(struct super_block *sb, struct dentry *upperdir,
+		    const struct qstr *name)
+{
+	int err;
+
+	inode_lock_nested(d_inode(upperdir), I_MUTEX_PARENT);
+	err = strata_whiteout_locked(sb, upperdir, name);
+	inode_unlock(d_inode(upperdir));
+	return err;
+}
+
+/* Drop ".wh.NAME" from @upperdir if present; caller holds its lock. */
+int strata_unwhiteout_locked(struct dentry *upperdir, const struct qstr *name)
+{
+	char buf[NAME_MAX + 1];
+	struct dentry *wh;
+	int len, err = 0;
+
+	len = strata_wh_name(buf, name);
+	if (len < 0)
+		return 0;
+	wh = lookup_one_len(buf, upperdir, len);
+	if (IS_ERR(wh))
+		return PTR_ERR(wh);
+	if (d_is_positive(wh) && !d_is_dir(wh))
+		err = strata_do_unlink(d_inode(upperdir), wh);
+	dput(wh);
+	return err;
+}
+
+/* Make the real directory @dir (in the rw branch) opaque. */
+int strata_set_opaque(struct super_block *sb, struct dentry *dir)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct dentry *opq;
+	int err = 0;
+
+	if (sfs->whiteout == STRATA_WH_OVERLAY)
+		return strata_do_setxattr(dir, sfs->userxattr ?
+					  "user.overlay.opaque" :
+					  "trusted.overlay.opaque", "y", 1, 0);
+
+	inode_lock_nested(d_inode(dir), I_MUTEX_PARENT);
+	opq = lookup_one_len(STRATA_WH_OPAQUE, dir, sizeof(STRATA_WH_OPAQUE) - 1);
+	if (IS_ERR(opq)) {
+		err = PTR_ERR(opq);
+	} else {
+		if (d_is_negative(opq))
+			err = strata_do_create(d_inode(dir), opq, S_IFREG | 0444);
+		dput(opq);
+	}
+	inode_unlock(d_inode(dir));
+	return err;
 }

@@ -6,10 +6,9 @@
  */
 #include <linux/xattr.h>
 #include <linux/capability.h>
-#include "strata.h"
+#include "vfs.h"
 
-static bool strata_xattr_is_private(const struct strata_fs *sfs,
-				    const char *name)
+bool strata_xattr_is_private(const struct strata_fs *sfs, const char *name)
 {
 	return str_has_prefix(name, XATTR_TRUSTED_PREFIX "overlay.") ||
 	       str_has_prefix(name, XATTR_TRUSTED_PREFIX "strata.") ||
@@ -34,13 +33,58 @@ static int strata_xattr_get(const struct xattr_handler *handler,
 	return ret;
 }
 
+/* Set (or with @value NULL remove) an xattr: copy up, change the copy. */
 static int strata_xattr_set(const struct xattr_handler *handler,
 			    strata_idmap_t *idmap, struct dentry *dentry,
 			    struct inode *inode, const char *name,
 			    const void *value, size_t size, int flags)
 {
-	/* Only reachable on a writable union, which is not built yet. */
-	return -EROFS;
+	struct super_block *sb = dentry->d_sb;
+	const struct cred *old;
+	struct dentry *upper;
+	int err;
+
+	if (strata_xattr_is_private(STRATA_FS(sb), name))
+		return -EPERM;
+	err = strata_copy_up(dentry);
+	if (err)
+		return err;
+	upper = strata_upper(dentry);
+	err = mnt_want_write(strata_upper_mnt(sb));
+	if (err)
+		return err;
+	old = strata_override_creds(sb);
+	if (value)
+		err = strata_do_setxattr(upper, name, value, size, flags);
+	else
+		err = strata_do_removexattr(upper, name);
+	revert_creds(old);
+	mnt_drop_write(strata_upper_mnt(sb));
+	/* An ACL set through its xattr may change the mode. */
+	strata_copyattr(inode);
+	return err;
+}
+
+/* setfacl on kernels where ACLs are not plain xattrs (see compat.h). */
+int strata_set_acl(struct dentry *dentry, const char *name,
+		   struct posix_acl *acl)
+{
+	struct super_block *sb = dentry->d_sb;
+	const struct cred *old;
+	int err;
+
+	err = strata_copy_up(dentry);
+	if (err)
+		return err;
+	err = mnt_want_write(strata_upper_mnt(sb));
+	if (err)
+		return err;
+	old = strata_override_creds(sb);
+	err = strata_real_set_acl(strata_upper(dentry), name, acl);
+	revert_creds(old);
+	mnt_drop_write(strata_upper_mnt(sb));
+	strata_copyattr(d_inode(dentry));
+	return err;
 }
 
 /* An empty prefix makes this handler see every name. */
