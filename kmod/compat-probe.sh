@@ -18,4 +18,6 @@ probe backing-file.h 'backing_file_open(const struct path *user_path' \
 probe fs.h '(*get_inode_acl)' STRATA_HAVE_GET_INODE_ACL
 probe dcache.h 'enum d_real_type' STRATA_HAVE_D_REAL_TYPE
 probe splice.h 'ssize_t vfs_splice_read(' STRATA_HAVE_VFS_SPLICE_READ
+probe backing-file.h 'backing_tmpfile_open(const struct file *user_file' \
+	STRATA_HAVE_BACKING_TMPFILE
 exit 0

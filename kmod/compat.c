@@ -29,6 +29,19 @@ struct file *strata_open_real(struct file *user_file, int flags,
 #endif
 }
 
+struct file *strata_open_real_tmpfile(struct file *user_file,
+				      const struct path *parentpath,
+				      umode_t mode, const struct cred *cred)
+{
+#ifdef STRATA_HAVE_BACKING_TMPFILE
+	return backing_tmpfile_open(user_file, user_file->f_flags, parentpath,
+				    mode, cred);
+#else
+	return vfs_tmpfile_open(STRATA_NOP_IDMAP, parentpath, mode,
+				user_file->f_flags, cred);
+#endif
+}
+
 ssize_t strata_real_splice_read(struct file *realfile, loff_t *ppos,
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags)

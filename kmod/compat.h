@@ -63,6 +63,11 @@ struct file *strata_open_real(struct file *user_file, int flags,
 			      const struct path *realpath,
 			      const struct cred *cred);
 
+/* An unnamed real file in @parentpath for O_TMPFILE through the union. */
+struct file *strata_open_real_tmpfile(struct file *user_file,
+				      const struct path *parentpath,
+				      umode_t mode, const struct cred *cred);
+
 /* splice_read on the real file (vfs_splice_read is not exported in 6.1). */
 ssize_t strata_real_splice_read(struct file *realfile, loff_t *ppos,
 				struct pipe_inode_info *pipe, size_t len,

@@ -397,6 +397,76 @@ int strata_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	return strata_create_object(new, &a, d_inode(old));
 }
 
+static int strata_tmpfile_open(struct inode *inode, struct file *file)
+{
+	/* The real file is opened by strata_tmpfile() itself. */
+	return 0;
+}
+
+/* O_TMPFILE: an unnamed file in the rw branch, linkable with linkat(). */
+int strata_tmpfile(strata_idmap_t *idmap, struct inode *dir,
+		   struct file *file, umode_t mode)
+{
+	struct dentry *dentry = file->f_path.dentry;
+	struct super_block *sb = dentry->d_sb;
+	struct path parentpath = { .mnt = strata_upper_mnt(sb) };
+	const struct cred *old;
+	struct strata_entry *e;
+	struct file *realfile;
+	struct inode *inode;
+	struct cred *cred;
+	int err;
+
+	err = strata_copy_up(dentry->d_parent);
+	if (err)
+		return err;
+	parentpath.dentry = strata_upper(dentry->d_parent);
+	if (!IS_POSIXACL(d_inode(parentpath.dentry)))
+		mode &= ~current_umask();
+	e = strata_entry_alloc(0);
+	if (!e)
+		return -ENOMEM;
+	err = mnt_want_write(parentpath.mnt);
+	if (err)
+		goto out_free;
+	err = strata_creator_creds(sb, &old, &cred);
+	if (!err) {
+		realfile = strata_open_real_tmpfile(file, &parentpath, mode,
+						    current_cred());
+		strata_revert_creator(old, cred);
+		err = PTR_ERR_OR_ZERO(realfile);
+	}
+	mnt_drop_write(parentpath.mnt);
+	if (err)
+		goto out_free;
+
+	e->upper = dget(realfile->f_path.dentry);
+	inode = strata_get_inode(sb, e);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto out_fput;
+	}
+	dentry->d_fsdata = e;
+	/* d_tmpfile() drops the link the unnamed file never had. */
+	set_nlink(inode, 1);
+	d_tmpfile(file, inode);
+	err = finish_open(file, dentry, strata_tmpfile_open);
+	if (err) {
+		fput(realfile);
+		return err;
+	}
+	file->private_data = realfile;
+	if (realfile->f_mode & FMODE_CAN_ODIRECT)
+		file->f_mode |= FMODE_CAN_ODIRECT;
+	return 0;
+
+out_fput:
+	fput(realfile);
+out_free:
+	strata_entry_free(e);
+	return err;
+}
+
 static int strata_remove(struct dentry *dentry, bool is_dir)
 {
 	struct super_block *sb = dentry->d_sb;

@@ -160,6 +160,7 @@ const struct inode_operations strata_dir_iops = {
 	.mknod		= strata_mknod,
 	.symlink	= strata_symlink,
 	.link		= strata_link,
+	.tmpfile	= strata_tmpfile,
 	.unlink		= strata_unlink,
 	.rmdir		= strata_rmdir,
 	.rename		= strata_rename,

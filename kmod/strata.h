@@ -283,6 +283,8 @@ int strata_mknod(strata_idmap_t *idmap, struct inode *dir,
 int strata_symlink(strata_idmap_t *idmap, struct inode *dir,
 		   struct dentry *dentry, const char *target);
 int strata_link(struct dentry *old, struct inode *dir, struct dentry *new);
+int strata_tmpfile(strata_idmap_t *idmap, struct inode *dir,
+		   struct file *file, umode_t mode);
 int strata_unlink(struct inode *dir, struct dentry *dentry);
 int strata_rmdir(struct inode *dir, struct dentry *dentry);
 int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
