@@ -137,11 +137,19 @@ static ssize_t strata_write_iter(struct kiocb *iocb, struct iov_iter *iter)
 		flags |= RWF_SYNC;
 	/* Opened for writing, so the real file is the copy already. */
 	inode_lock(inode);
+	/*
+	 * Set-id bits are judged against the caller: the real filesystem
+	 * sees the mounter, who may keep them.
+	 */
+	ret = file_remove_privs(file);
+	if (ret)
+		goto out;
 	old = strata_override_creds(inode->i_sb);
 	ret = vfs_iter_write(strata_real_file(file), iter, &iocb->ki_pos, flags);
 	revert_creds(old);
 	/* Size, and set-id bits the write dropped. */
 	strata_copyattr(inode);
+out:
 	inode_unlock(inode);
 	return ret;
 }
@@ -154,10 +162,13 @@ static long strata_fallocate(struct file *file, int mode, loff_t offset,
 	long ret;
 
 	inode_lock(inode);
-	old = strata_override_creds(inode->i_sb);
-	ret = vfs_fallocate(strata_real_file(file), mode, offset, len);
-	revert_creds(old);
-	strata_copyattr(inode);
+	ret = file_remove_privs(file);
+	if (!ret) {
+		old = strata_override_creds(inode->i_sb);
+		ret = vfs_fallocate(strata_real_file(file), mode, offset, len);
+		revert_creds(old);
+		strata_copyattr(inode);
+	}
 	inode_unlock(inode);
 	return ret;
 }
