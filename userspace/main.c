@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - strata: command dispatch, usage and exit codes.
+ *
+ * Exit codes: 0 the command succeeded, 1 the operation failed (the message
+ * says which object and why), 2 the command line was wrong and nothing was
+ * done.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "util.h"
+
+static const struct command commands[] = {
+	{ "mount",   "mount a union of branch directories", cmd_mount,   help_mount },
+	{ "umount",  "unmount a union",                     cmd_umount,  help_umount },
+	{ "version", "print the helper and module versions", cmd_version, help_version },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fputs("Usage: strata [-h|--help] [--version] COMMAND [ARGS...]\n"
+	      "       strata help [COMMAND]\n"
+	      "\n"
+	      "Commands:\n", out);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fputs("  help      show help for a command\n"
+	      "\n"
+	      "'strata COMMAND --help' shows the options of a command.\n"
+	      "\n"
+	      "Exit status: 0 success, 1 the operation failed, 2 usage error.\n",
+	      out);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGNAME ": ", stderr);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nTry 'strata %s --help'.\n", cmd);
+	else
+		fputs("\nTry 'strata --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+int option_error(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		return usage_error(cmd, "option '%s' needs an argument",
+				   argv[optind - 1]);
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return usage_error("help", "unexpected argument '%s'", argv[2]);
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	cmd->help(stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	const char *name;
+	int ret;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version")) {
+		argv[1] = "version";
+		name = argv[1];
+	}
+	if (!strcmp(name, "help"))
+		return cmd_help(argc - 1, argv + 1);
+
+	cmd = find_command(name);
+	if (!cmd) {
+		if (name[0] == '-')
+			return usage_error(NULL, "unknown option '%s'", name);
+		return usage_error(NULL, "unknown command '%s'", name);
+	}
+	ret = cmd->run(argc - 1, argv + 1);
+	if (fflush(stdout) && ret == EXIT_OK) {
+		err_msg(NULL, "write error on standard output");
+		ret = EXIT_FAILED;
+	}
+	return ret;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cli_test.c - the helper's command line: usage, exit codes, messages.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "../kmod.h"
+#include "../util.h"
+
+#define RUN(out, err, ...)						\
+	test_run_helper((char *const[]){ "strata", __VA_ARGS__, NULL }, out, err)
+
+TEST(cli_no_arguments)
+{
+	char *out, *err;
+
+	CHECK_INT(test_run_helper((char *const[]){ "strata", NULL }, &out, &err), 2);
+	CHECK_CONTAINS(err, "Usage: strata");
+	CHECK_STR(out, "");
+}
+
+TEST(cli_help)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "--help"), 0);
+	CHECK_CONTAINS(out, "Usage: strata");
+	CHECK_CONTAINS(out, "mount");
+	CHECK_CONTAINS(out, "Exit status: 0 success, 1 the operation failed, 2 usage error.");
+	CHECK_INT(RUN(&out, &err, "-h"), 0);
+	CHECK_INT(RUN(&out, &err, "help"), 0);
+	CHECK_CONTAINS(out, "Commands:");
+	CHECK_INT(RUN(&out, &err, "help", "mount"), 0);
+	CHECK_CONTAINS(out, "Usage: strata mount");
+	CHECK_INT(RUN(&out, &err, "mount", "--help"), 0);
+	CHECK_CONTAINS(out, "--branches-from FILE");
+	CHECK_INT(RUN(&out, &err, "umount", "-h"), 0);
+	CHECK_CONTAINS(out, "Usage: strata umount TARGET");
+	CHECK_INT(RUN(&out, &err, "version", "--help"), 0);
+	CHECK_CONTAINS(out, "Usage: strata version");
+	CHECK_INT(RUN(&out, &err, "help", "frob"), 2);
+	CHECK_CONTAINS(err, "strata: unknown command 'frob'");
+}
+
+TEST(cli_unknown_command_and_option)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "frob"), 2);
+	CHECK_STR(err, "strata: unknown command 'frob'\nTry 'strata --help'.\n");
+	CHECK_INT(RUN(&out, &err, "--frob"), 2);
+	CHECK_CONTAINS(err, "strata: unknown option '--frob'");
+	CHECK_INT(RUN(&out, &err, "mount", "--frob", "/t", "/b"), 2);
+	CHECK_STR(err, "strata: mount: unknown option '--frob'\nTry 'strata mount --help'.\n");
+	CHECK_INT(RUN(&out, &err, "mount", "-x", "/t", "/b"), 2);
+	CHECK_CONTAINS(err, "strata: mount: unknown option '-x'");
+	CHECK_INT(RUN(&out, &err, "mount", "/t", "/b", "--module"), 2);
+	CHECK_CONTAINS(err, "strata: mount: option '--module' needs an argument");
+}
+
+TEST(cli_mount_usage_errors)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "mount"), 2);
+	CHECK_CONTAINS(err, "strata: mount: missing TARGET");
+	CHECK_INT(RUN(&out, &err, "mount", "/t"), 2);
+	CHECK_CONTAINS(err, "strata: mount: no branches given");
+	CHECK_INT(RUN(&out, &err, "mount", "/t", "/a=ro", "/b=zz"), 2);
+	CHECK_CONTAINS(err, "strata: mount: branch /b: unknown mode 'zz'");
+	CHECK_INT(RUN(&out, &err, "mount", "/t", "=ro"), 2);
+	CHECK_CONTAINS(err, "strata: mount: empty branch path");
+	CHECK_INT(RUN(&out, &err, "mount", "--whiteout", "xfs", "/t", "/a"), 2);
+	CHECK_CONTAINS(err, "strata: mount: unknown whiteout format 'xfs'");
+	CHECK_INT(RUN(&out, &err, "umount"), 2);
+	CHECK_CONTAINS(err, "strata: umount: missing TARGET");
+	CHECK_INT(RUN(&out, &err, "umount", "/a", "/b"), 2);
+	CHECK_CONTAINS(err, "strata: umount: unexpected argument '/b'");
+	CHECK_INT(RUN(&out, &err, "version", "extra"), 2);
+}
+
+TEST(cli_branches_from)
+{
+	char *out, *err, *list;
+
+	CHECK_INT(RUN(&out, &err, "mount", "-f", "/nonexistent/list", "/t"), 1);
+	CHECK_STR(err, "strata: /nonexistent/list: No such file or directory\n");
+	list = test_write_file("layers", "# top first\n/l/1=rr\n/l/2=oops\n");
+	CHECK_INT(RUN(&out, &err, "mount", "--branches-from", list, "/t"), 2);
+	CHECK_CONTAINS(err, ":3: branch /l/2: unknown mode 'oops'");
+	list = test_write_file("empty", "# nothing\n\n");
+	CHECK_INT(RUN(&out, &err, "mount", "--branches-from", list, "/t"), 2);
+	CHECK_CONTAINS(err, "strata: mount: no branches given");
+}
+
+TEST(cli_umount_not_mounted)
+{
+	char *out, *err, *want;
+
+	CHECK_INT(RUN(&out, &err, "umount", (char *)test_tmpdir()), 1);
+	if (geteuid() == 0)
+		want = xasprintf("strata: umount %s: not a mount point\n", test_tmpdir());
+	else
+		want = xasprintf("strata: umount %s: ", test_tmpdir());
+	CHECK_CONTAINS(err, want);
+}
+
+TEST(cli_version)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "version"), 0);
+	CHECK(!strncmp(out, "strata helper ", 14));
+	CHECK_CONTAINS(out, "\nstrata module ");
+	CHECK_INT(RUN(&out, &err, "--version"), 0);
+	CHECK(!strncmp(out, "strata helper ", 14));
+}
+
+TEST(cli_module_load_failure)
+{
+	char *out, *err;
+
+	if (fs_is_registered("strata") != 0)
+		SKIP("strata is registered on this host");
+	CHECK_INT(RUN(&out, &err, "mount", "--module", "/nonexistent/strata.ko",
+		      (char *)test_tmpdir(), "/b=ro"), 1);
+	CHECK_STR(err, "strata: module /nonexistent/strata.ko: No such file or directory\n");
+	/* not a module at all */
+	CHECK_INT(RUN(&out, &err, "mount", "--module", "/etc/hostname",
+		      (char *)test_tmpdir(), "/b=ro"), 1);
+	CHECK_CONTAINS(err, "strata: module /etc/hostname: ");
+}
+
+TEST(cli_module_by_name)
+{
+	char *out, *err;
+
+	if (fs_is_registered("strata") != 0)
+		SKIP("strata is registered on this host");
+	/* On a build host strata.ko is normally not installed for the
+	 * running kernel; either way the failure names the module. */
+	if (RUN(&out, &err, "mount", (char *)test_tmpdir(), "/b=ro") == 1)
+		CHECK(!strncmp(err, "strata: module strata: ", 23) ||
+		      !strncmp(err, "strata: mount ", 14));
+}
