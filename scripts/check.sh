@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh KVER...: `make check` after the build.  For each kernel, one
+# after the other: boot a guest with fresh disks (qemu-run.sh), turn its
+# results channel into TAP (tap-summary.sh) and scan its kernel log
+# (check-log.sh; a clean log is one more passing case per kernel).
+# Logs stay in build/logs/KVER/.  The last line of output is always
+# "N passed, N failed" (", N skipped" when there are skips); the exit status
+# is non-zero when anything failed or no test program ran at all.
+#
+# STRATA_TIMEOUT and STRATA_IDLE (seconds) tune qemu-run.sh's watchdog.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${STRATA_BUILD:-$top/build} # STRATA_BUILD: for testing the harness
+scripts=$top/scripts
+if [ $# -eq 0 ]; then
+	echo "check.sh: no target kernels (run scripts/deps.sh)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+pass=0 fail=0 skip=0 programs=0 n=0
+summary=()
+echo "TAP version 13"
+for k in "$@"; do
+	started=$SECONDS
+	logs=$build/logs/$k
+	rm -rf "$logs"
+	mkdir -p "$logs"
+	: >"$logs/results.log"
+	"$scripts/qemu-run.sh" --timeout "${STRATA_TIMEOUT:-1500}" \
+		--idle "${STRATA_IDLE:-300}" "$k" "$logs" || true
+
+	out=$("$scripts/tap-summary.sh" "$k" $((n + 1)) "$logs/results.log")
+	read -r _ _ p f s progs <<<"$(tail -n 1 <<<"$out")"
+	n=$((n + p + f + s))
+	grep -v '^#' <<<"$out" || true
+	if "$scripts/check-log.sh" "$logs/console.log" "$logs/results.log" \
+		>"$logs/check-log.txt" 2>&1; then
+		klog=clean n=$((n + 1)) p=$((p + 1))
+		echo "ok $n $k kernel-log: no warning, oops, BUG, lockdep, KASAN or kmemleak report"
+	else
+		klog=dirty n=$((n + 1)) f=$((f + 1))
+		echo "not ok $n $k kernel-log: $(tail -n 1 "$logs/check-log.txt")"
+	fi
+	grep '^# ' <<<"$out" | grep -v '^# counts ' || true
+	[ "$klog" = clean ] || sed "s/^/# $k kernel-log: /" "$logs/check-log.txt"
+
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	programs=$((programs + progs))
+	boot=$(sed -n 's/^### BOOT uptime=//p' "$logs/results.log" | head -n 1)
+	accel=tcg
+	grep -q -- '-accel kvm' "$logs/qemu.cmdline" 2>/dev/null && accel=kvm
+	summary+=("# $k: $p passed, $f failed, $s skipped ($progs test programs); guest up after ${boot:-?}s, wall $((SECONDS - started))s ($accel)")
+done
+if [ "$programs" -eq 0 ]; then
+	n=$((n + 1)) fail=$((fail + 1))
+	echo "not ok $n no test program ran (is build/selftests/ empty?)"
+fi
+echo "1..$n"
+printf '%s\n' "${summary[@]}"
+line="$pass passed, $fail failed"
+[ "$skip" -eq 0 ] || line+=", $skip skipped"
+echo "$line"
+[ "$fail" -eq 0 ]

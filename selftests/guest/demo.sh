@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of `make demo` (busybox sh, run by the guest init in demo mode;
+# its output reaches the host terminal through the results channel).
+#
+# Builds three small image layers on ext4, mounts them as a read-only
+# strata union and shows what a user sees: merged directories, the upper
+# layer winning, both whiteout formats and an opaque directory.  Every claim
+# is checked; the exit status is non-zero if one does not hold.
+
+failed=0
+say() { printf '\n==> %s\n' "$*"; }
+run() { # show the command as typed, then run it
+	line='$'
+	for a; do
+		case $a in *[\ %]*) line="$line '$a'" ;; *) line="$line $a" ;; esac
+	done
+	echo "$line"
+	"$@"
+}
+check() { # DESCRIPTION COMMAND...
+	desc=$1
+	shift
+	if "$@"; then
+		echo "    [ok] $desc"
+	else
+		echo "    [FAILED] $desc"
+		failed=$((failed + 1))
+	fi
+}
+same() { [ "$1" = "$2" ]; }
+
+base=/mnt/ext4/demo
+[ -d /mnt/ext4 ] && grep -q ' /mnt/ext4 ' /proc/mounts || base=/tmp/demo
+union=/mnt/union
+
+if [ -x /strata/bin/strata ]; then
+	say "The strata helper"
+	run strata version
+fi
+
+say "strata.ko is loaded"
+run grep -w strata /proc/filesystems
+check "filesystem type strata is registered" grep -qw strata /proc/filesystems
+
+say "Building three layers in $base (L1 is the bottom, L3 the top)"
+rm -rf "$base"
+mkdir -p "$base/L1/etc" "$base/L1/data" "$base/L2/etc" "$base/L3/etc" \
+	"$base/L3/data" "$union"
+
+echo "hello from L1" >"$base/L1/hello.txt"
+echo "L1 version" >"$base/L1/shared.txt"
+echo "NAME=strata-demo" >"$base/L1/etc/os-release"
+echo "to be removed by L2" >"$base/L1/etc/gone-aufs"
+echo "to be removed by L3" >"$base/L1/etc/gone-overlay"
+echo "old" >"$base/L1/data/old-1"
+echo "old" >"$base/L1/data/old-2"
+
+echo "L2 version" >"$base/L2/shared.txt"
+echo "added by L2" >"$base/L2/etc/hostname"
+: >"$base/L2/etc/.wh.gone-aufs"              # aufs/OCI whiteout
+
+echo "added by L3" >"$base/L3/top.txt"
+mknod "$base/L3/etc/gone-overlay" c 0 0      # overlayfs whiteout
+: >"$base/L3/data/.wh..wh..opq"              # opaque: hides L1's data/
+echo "new" >"$base/L3/data/new"
+
+for l in L1 L2 L3; do
+	echo "--- $l"
+	(cd "$base/$l" && find . -mindepth 1 | sort | sed 's|^\./|    |')
+done
+
+say "Mounting them read-only (rr: the layers never change while mounted)"
+opts="br=$base/L3=rr:$base/L2=rr:$base/L1=rr"
+if ! run mount -t strata -o "$opts" none "$union"; then
+	echo "    [FAILED] mount -t strata; kernel log:"
+	dmesg | tail -n 5
+	exit 1
+fi
+
+say "The union as a user sees it"
+run ls -la "$union" "$union/etc" "$union/data"
+
+say "Lookup goes top to bottom"
+run cat "$union/hello.txt" "$union/shared.txt" "$union/top.txt"
+check "hello.txt comes from L1" same "$(cat "$union/hello.txt")" "hello from L1"
+check "shared.txt: L2 hides L1" same "$(cat "$union/shared.txt")" "L2 version"
+check "etc/ merges L1 and L2" same "$(cat "$union/etc/hostname")" "added by L2"
+check "etc/os-release still visible" test -f "$union/etc/os-release"
+
+say "Whiteouts hide lower names, in both formats"
+check "etc/gone-aufs hidden by .wh.gone-aufs" test ! -e "$union/etc/gone-aufs"
+check "etc/gone-overlay hidden by a 0/0 char device" \
+	test ! -e "$union/etc/gone-overlay"
+# ls on purpose: this checks what readdir returns.
+# shellcheck disable=SC2010
+check "no .wh. names in readdir" \
+	same "$(ls -a "$union" "$union/etc" "$union/data" | grep -c '^\.wh\.')" 0
+
+say "An opaque directory hides everything below it"
+run ls -a "$union/data"
+check "data/ shows only L3's entry" same "$(ls "$union/data")" "new"
+
+say "Mount information"
+run grep strata /proc/self/mountinfo
+
+say "Inode and device numbers (st_dev is the union's for every entry)"
+run stat -c '%i %d %n' "$union" "$union/hello.txt" "$union/shared.txt" \
+	"$union/etc" "$union/etc/hostname" "$union/data/new"
+ndev=$(stat -c '%d' "$union" "$union/hello.txt" "$union/etc/hostname" \
+	"$union/data/new" | sort -u | wc -l)
+check "one st_dev for the whole union" same "$ndev" 1
+
+say "No rw branch: the union is read-only"
+if touch "$union/new-file" 2>/dev/null; then
+	check "creating a file fails" false
+else
+	check "creating a file fails" true
+fi
+
+say "Unmount and unload"
+run umount "$union"
+check "umount" sh -c "! grep -q ' $union ' /proc/mounts"
+run rmmod strata
+check "rmmod strata" test ! -d /sys/module/strata
+
+echo
+if [ "$failed" -eq 0 ]; then
+	echo "demo: all checks passed"
+else
+	echo "demo: $failed check(s) FAILED"
+fi
+[ "$failed" -eq 0 ]
