@@ -26,7 +26,7 @@ struct strata_rf {
 static int strata_real_fget(struct file *file, struct strata_rf *rf)
 {
 	struct file *realfile = file->private_data;
-	struct dentry *dentry = file->f_path.dentry;
+	struct dentry *dentry = file_dentry(file);
 	const struct cred *old;
 	struct path realpath;
 
@@ -59,6 +59,12 @@ static struct file *strata_real_file(const struct file *file)
 
 static int strata_open(struct inode *inode, struct file *file)
 {
+	/*
+	 * Not f_path.dentry: when the union is a branch of another one, 6.1
+	 * opens this file with the upper union's path; file_dentry() finds
+	 * this union's own dentry through d_real().
+	 */
+	struct dentry *dentry = file_dentry(file);
 	struct file *realfile;
 	const struct cred *old;
 	struct path realpath;
@@ -67,11 +73,11 @@ static int strata_open(struct inode *inode, struct file *file)
 
 	/* Opening for writing (or truncation) copies a lower file up. */
 	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
-		err = strata_copy_up(file->f_path.dentry);
+		err = strata_copy_up(dentry);
 		if (err)
 			return err;
 	}
-	strata_real_path(file->f_path.dentry, &realpath);
+	strata_real_path(dentry, &realpath);
 	old = strata_override_creds(inode->i_sb);
 	realfile = strata_open_real(file, flags, &realpath, current_cred());
 	revert_creds(old);

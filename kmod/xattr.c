@@ -2,7 +2,8 @@
 /*
  * Extended attributes pass through to the real inode, except the names
  * that carry union bookkeeping: overlayfs' (which strata reads as a
- * branch format) and strata's own.
+ * branch format, in both the trusted. and the userxattr spelling) and
+ * strata's own.  They are neither listed, read, nor set through a union.
  */
 #include <linux/xattr.h>
 #include <linux/capability.h>
@@ -11,10 +12,9 @@
 bool strata_xattr_is_private(const struct strata_fs *sfs, const char *name)
 {
 	return str_has_prefix(name, XATTR_TRUSTED_PREFIX "overlay.") ||
+	       str_has_prefix(name, XATTR_USER_PREFIX "overlay.") ||
 	       str_has_prefix(name, XATTR_TRUSTED_PREFIX "strata.") ||
-	       str_has_prefix(name, XATTR_USER_PREFIX "strata.") ||
-	       (sfs->userxattr &&
-		str_has_prefix(name, XATTR_USER_PREFIX "overlay."));
+	       str_has_prefix(name, XATTR_USER_PREFIX "strata.");
 }
 
 static int strata_xattr_get(const struct xattr_handler *handler,
