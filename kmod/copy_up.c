@@ -350,6 +350,10 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 		return err;
 	if (strata_upper(dentry))
 		goto out;
+	/* Removed through the union meanwhile: never bring it back. */
+	err = -ENOENT;
+	if (d_unhashed(dentry))
+		goto out;
 	strata_real_path(dentry, &c.lower);
 	err = mnt_want_write(strata_upper_mnt(sb));
 	if (err)

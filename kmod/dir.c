@@ -260,7 +260,7 @@ static int strata_create_upper(struct super_block *sb, struct dentry *upperdir,
 			return -EEXIST;
 		return strata_create_over_whiteout(sb, upperdir, name, a, newd);
 	}
-	wh = strata_whiteout_present(upperdir, name);
+	wh = strata_whiteout_present(upperdir, name, true);
 	err = wh < 0 ? wh : strata_create_real(udir, &d, a);
 	inode_unlock(udir);
 	if (err) {

@@ -44,7 +44,7 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		dput(this);
 		if (whiteout)
 			return 1;
-		return strata_whiteout_present(parent->dentry, ld->name);
+		return strata_whiteout_present(parent->dentry, ld->name, false);
 	}
 
 	/* A non-directory below a directory is hidden by it. */
@@ -61,7 +61,7 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 	ret = strata_dir_is_opaque(ld->sfs, this);
 	if (ret)
 		return ret;
-	return strata_whiteout_present(parent->dentry, ld->name);
+	return strata_whiteout_present(parent->dentry, ld->name, false);
 }
 
 /*

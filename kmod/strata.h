@@ -239,7 +239,8 @@ int strata_copy_xattrs(struct super_block *sb, struct dentry *old,
 
 /* whiteout.c */
 bool strata_is_whiteout_dentry(const struct dentry *real);
-int strata_whiteout_present(struct dentry *realdir, const struct qstr *name);
+int strata_whiteout_present(struct dentry *realdir, const struct qstr *name,
+			    bool locked);
 int strata_dir_is_opaque(struct strata_fs *sfs, struct dentry *realdir);
 int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
 			   const struct qstr *name);

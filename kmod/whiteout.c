@@ -20,14 +20,21 @@ bool strata_is_whiteout_dentry(const struct dentry *real)
 	return inode && S_ISCHR(inode->i_mode) && inode->i_rdev == WHITEOUT_DEV;
 }
 
-/* Does @realdir hold a positive entry @name?  1, 0 or -errno. */
+/*
+ * Does @realdir hold a positive entry @name?  1, 0 or -errno.  @locked:
+ * the caller holds @realdir's lock (the unlocked lookup would take it
+ * again on a dcache miss).
+ */
 static int strata_entry_present(struct dentry *realdir, const char *name,
-				unsigned int len)
+				unsigned int len, bool locked)
 {
 	struct dentry *d;
 	int ret;
 
-	d = lookup_one_len_unlocked(name, realdir, len);
+	if (locked)
+		d = lookup_one_len(name, realdir, len);
+	else
+		d = lookup_one_len_unlocked(name, realdir, len);
 	if (IS_ERR(d))
 		return PTR_ERR(d) == -ENOENT ? 0 : PTR_ERR(d);
 	ret = d_is_positive(d);
@@ -36,7 +43,8 @@ static int strata_entry_present(struct dentry *realdir, const char *name,
 }
 
 /* Does @realdir hold an aufs-style whiteout ".wh.@name"? */
-int strata_whiteout_present(struct dentry *realdir, const struct qstr *name)
+int strata_whiteout_present(struct dentry *realdir, const struct qstr *name,
+			    bool locked)
 {
 	char buf[NAME_MAX + 1];
 	unsigned int len = STRATA_WH_PREFIX_LEN + name->len;
@@ -46,7 +54,7 @@ int strata_whiteout_present(struct dentry *realdir, const struct qstr *name)
 	memcpy(buf, STRATA_WH_PREFIX, STRATA_WH_PREFIX_LEN);
 	memcpy(buf + STRATA_WH_PREFIX_LEN, name->name, name->len);
 	buf[len] = '\0';
-	return strata_entry_present(realdir, buf, len);
+	return strata_entry_present(realdir, buf, len, locked);
 }
 
 /* Is the real directory opaque in either format?  1, 0 or -errno. */
@@ -59,7 +67,7 @@ int strata_dir_is_opaque(struct strata_fs *sfs, struct dentry *realdir)
 	int ret;
 
 	ret = strata_entry_present(realdir, STRATA_WH_OPAQUE,
-				   sizeof(STRATA_WH_OPAQUE) - 1);
+				   sizeof(STRATA_WH_OPAQUE) - 1, false);
 	if (ret)
 		return ret;
 
