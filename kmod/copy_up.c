@@ -43,8 +43,7 @@ static int strata_copy_data_range(struct file *in, struct file *out,
 			return -EINTR;
 		if (same_sb)
 			n = vfs_copy_file_range(in, pos, out, pos, len, 0);
-		if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL ||
-		    n == -ENOSYS)
+		if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
 			n = do_splice_direct(in, &ipos, out, &opos, len,
 					     SPLICE_F_MOVE);
 		if (n < 0)
@@ -320,6 +319,7 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 	/* temp is now the real dentry at the name; publish it. */
 	if (!strata_inode_upper(inode)) {
 		ihold(d_inode(temp));
+		/* Pairs with smp_load_acquire() in strata_inode_upper(). */
 		smp_store_release(&STRATA_I(inode)->upper, d_inode(temp));
 	}
 	strata_entry_set_upper(e, temp);

@@ -127,7 +127,7 @@ static inline struct strata_branch *strata_branch(const struct super_block *sb,
 
 static inline bool strata_is_writable(const struct strata_fs *sfs)
 {
-	return sfs->workdir != NULL;
+	return sfs->workdir;
 }
 
 static inline struct dentry *strata_entry_upper(const struct strata_entry *e)
@@ -138,6 +138,7 @@ static inline struct dentry *strata_entry_upper(const struct strata_entry *e)
 
 static inline struct inode *strata_inode_upper(const struct inode *inode)
 {
+	/* Pairs with smp_store_release() at the end of copy-up. */
 	return smp_load_acquire(&STRATA_I(inode)->upper);
 }
 

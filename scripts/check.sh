@@ -24,6 +24,20 @@ fi
 pass=0 fail=0 skip=0 programs=0 n=0
 summary=()
 echo "TAP version 13"
+
+# Host-only unit tests of the helper: no VM needed.
+started=$SECONDS
+hp=0 hf=0
+while IFS= read -r line; do
+	case $line in
+	"ok "*) n=$((n + 1)) hp=$((hp + 1)); echo "ok $n host ${line#ok * }" ;;
+	"not ok "*) n=$((n + 1)) hf=$((hf + 1)); echo "not ok $n host ${line#not ok * }" ;;
+	"# "*) echo "$line" ;;
+	esac
+done < <(make -s --no-print-directory -C "$top/userspace" test \
+	O="$build/userspace" 2>&1 || echo "not ok 0 userspace unit tests did not build or run")
+pass=$((pass + hp)) fail=$((fail + hf))
+summary+=("# host: $hp passed, $hf failed (helper unit tests), wall $((SECONDS - started))s")
 for k in "$@"; do
 	started=$SECONDS
 	logs=$build/logs/$k

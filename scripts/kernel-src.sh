@@ -19,6 +19,9 @@ members=(
 	"$top/tools/testing/selftests/kselftest.h"
 	"$top/tools/net/ynl/*"
 	"$top/Documentation/netlink/genetlink*.yaml"
+	"$top/scripts/checkpatch.pl"
+	"$top/scripts/spelling.txt"
+	"$top/scripts/const_structs.checkpatch"
 )
 
 if [ ! -r "$tarball" ]; then
@@ -42,6 +45,7 @@ exec 9>"$dest.lock"
 flock 9
 if ! fresh; then
 	tmp=$(mktemp -d "$dest.tmp.XXXXXX")
+	chmod 755 "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
 	tar -xJf "$tarball" -C "$tmp" --strip-components=1 --wildcards "${members[@]}"
 	for m in "${members[@]}"; do
