@@ -16,6 +16,7 @@
 #include <linux/splice.h>
 #include <linux/xattr.h>
 #include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
 #include "vfs.h"
 
 /* Large enough to amortise each call, small enough to stop promptly. */
@@ -141,6 +142,9 @@ int strata_copy_xattrs(struct super_block *sb, struct dentry *old,
 		    (!strcmp(name, XATTR_NAME_POSIX_ACL_ACCESS) ||
 		     !strcmp(name, XATTR_NAME_POSIX_ACL_DEFAULT))) {
 			err = strata_copy_acl(old, new, name);
+			/* As for xattrs: a branch without ACLs cannot keep them. */
+			if (err == -EOPNOTSUPP)
+				err = 0;
 			if (err)
 				break;
 			continue;
@@ -340,6 +344,7 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 		.upperdir = strata_upper(parent),
 	};
 	const struct cred *old;
+	u64 start = ktime_get_ns();
 	int err;
 
 	if (WARN_ON_ONCE(!c.upperdir))
@@ -362,6 +367,14 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 	err = strata_copy_up_locked(&c);
 	revert_creds(old);
 	mnt_drop_write(strata_upper_mnt(sb));
+	if (!err) {
+		struct strata_stats *st = &STRATA_FS(sb)->stats;
+		u64 bytes = S_ISREG(c.stat.mode) ? c.stat.size : 0;
+
+		atomic64_inc(&st->copy_ups);
+		atomic64_add(bytes, &st->copy_bytes);
+		strata_nl_copy_up_event(dentry, bytes, ktime_get_ns() - start);
+	}
 out:
 	mutex_unlock(&si->copy_lock);
 	return err;

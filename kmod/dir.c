@@ -175,6 +175,8 @@ static int strata_replace_by_whiteout(struct super_block *sb,
 out:
 	/* After the exchange @upper sits in the work directory. */
 	strata_discard_temp(sb, err ? wh : upper);
+	if (!err)
+		atomic64_inc(&STRATA_FS(sb)->stats.whiteouts);
 	dput(wh);
 	return err;
 }
@@ -599,6 +601,8 @@ static int strata_rename_locked(struct super_block *sb, struct strata_rename *r,
 	}
 	if (err)
 		goto out_put;
+	if (need_wh && sfs->whiteout == STRATA_WH_OVERLAY)
+		atomic64_inc(&sfs->stats.whiteouts);
 	/* The swapped whiteout now sits at the old name. */
 	if (swap_wh && !(need_wh && sfs->whiteout == STRATA_WH_OVERLAY))
 		err = strata_do_unlink(d_inode(r->olddir), newupper);
@@ -630,6 +634,9 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
+	/* ".wh." names are the branches' format, never union entries. */
+	if (strata_is_reserved_name(new->d_name.name, new->d_name.len))
+		return -EPERM;
 	r.new_is_dir = r.new_pos && d_is_dir(new);
 	/* Directories with contents in lower branches cannot move yet. */
 	if (r.is_dir && strata_has_lower_stack(old))

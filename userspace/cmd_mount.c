@@ -24,7 +24,7 @@ void help_mount(FILE *out)
 "Mount a union of the BRANCH directories on TARGET, top branch first.\n"
 "\n"
 "BRANCH is DIR[=MODE], MODE one of:\n"
-"  rw   writable; only the top branch (not supported by the module yet)\n"
+"  rw   writable; only the top branch\n"
 "  ro   read-only through the union\n"
 "  rr   really read-only: the directory never changes while mounted\n"
 "Without MODE the top branch is rw and the others are ro.  In DIR write\n"
