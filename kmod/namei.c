@@ -136,6 +136,7 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 	if (strata_is_reserved_name(dentry->d_name.name, dentry->d_name.len))
 		return d_splice_alias(NULL, dentry);
 
+	atomic64_inc(&STRATA_FS(sb)->stats.lookups);
 	err = strata_lookup_stack(dentry->d_parent, &dentry->d_name, false, &e);
 	if (err)
 		return ERR_PTR(err);

@@ -17,7 +17,6 @@
 #include <linux/mutex.h>
 #include <linux/strata.h>
 
-#define STRATA_MAX_BRANCHES	8192
 #define STRATA_WH_PREFIX	".wh."
 #define STRATA_WH_PREFIX_LEN	(sizeof(STRATA_WH_PREFIX) - 1)
 #define STRATA_WH_OPAQUE	".wh..wh..opq"
@@ -64,6 +63,15 @@ struct strata_fs_context {
 	bool userxattr;
 };
 
+/* Event counts, reported by the control channel. */
+struct strata_stats {
+	atomic64_t lookups;
+	atomic64_t copy_ups;
+	atomic64_t copy_bytes;
+	atomic64_t whiteouts;
+	atomic64_t branch_changes;
+};
+
 /* sb->s_fs_info */
 struct strata_fs {
 	struct strata_branch *br;
@@ -75,6 +83,12 @@ struct strata_fs {
 	const struct cred *creds;	/* the mounter's, for branch access */
 	enum strata_whiteout_fmt whiteout;
 	bool userxattr;
+	/* control channel */
+	struct list_head node;		/* in the registry of unions */
+	u32 id;				/* 0 until registered */
+	struct super_block *sb;
+	struct mnt_namespace *mnt_ns;	/* compared, never dereferenced */
+	struct strata_stats stats;
 };
 
 /* One real dentry of a union dentry's stack. */
@@ -215,7 +229,15 @@ struct dentry *strata_d_real(struct dentry *dentry);
 bool strata_is_reserved_name(const char *name, unsigned int len);
 
 /* super.c */
+extern struct file_system_type strata_fs_type;
 int strata_fill_super(struct super_block *sb, struct fs_context *fc);
+
+/* netlink.c */
+int strata_nl_init(void);
+void strata_nl_exit(void);
+int strata_nl_register(struct super_block *sb);
+void strata_nl_unregister(struct super_block *sb);
+void strata_nl_copy_up_event(struct dentry *dentry, u64 size, u64 duration_ns);
 
 /* params.c */
 int strata_init_fs_context(struct fs_context *fc);

@@ -7,6 +7,7 @@
 #include <linux/fs_context.h>
 #include <linux/statfs.h>
 #include <linux/seq_file.h>
+#include <net/genetlink.h>
 #include "strata.h"
 
 #define STRATA_VERSION "0.1.0"
@@ -86,25 +87,28 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	}
 	sb->s_root->d_fsdata = re;
-	return 0;
+	return strata_nl_register(sb);
 }
 
 static void strata_kill_sb(struct super_block *sb)
 {
 	struct strata_fs *sfs = STRATA_FS(sb);
 
+	if (sfs)
+		strata_nl_unregister(sb);
 	kill_anon_super(sb);
 	if (sfs)
 		strata_fs_free(sfs);
 }
 
-static struct file_system_type strata_fs_type = {
+struct file_system_type strata_fs_type = {
 	.owner			= THIS_MODULE,
-	.name			= STRATA_FS_NAME,
+	.name			= "strata",
 	.init_fs_context	= strata_init_fs_context,
 	.kill_sb		= strata_kill_sb,
 };
-MODULE_ALIAS_FS(STRATA_FS_NAME);
+MODULE_ALIAS_FS("strata");
+MODULE_ALIAS_GENL_FAMILY(STRATA_FAMILY_NAME);
 
 static int __init strata_init(void)
 {
@@ -113,15 +117,24 @@ static int __init strata_init(void)
 	err = strata_inode_cache_init();
 	if (err)
 		return err;
+	err = strata_nl_init();
+	if (err)
+		goto out_cache;
 	err = register_filesystem(&strata_fs_type);
 	if (err)
-		strata_inode_cache_exit();
+		goto out_nl;
+	return 0;
+out_nl:
+	strata_nl_exit();
+out_cache:
+	strata_inode_cache_exit();
 	return err;
 }
 
 static void __exit strata_exit(void)
 {
 	unregister_filesystem(&strata_fs_type);
+	strata_nl_exit();
 	strata_inode_cache_exit();
 }
 

@@ -118,7 +118,7 @@ int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
 		else if (!strata_is_whiteout_dentry(wh))
 			err = -EEXIST;
 		dput(wh);
-		return err;
+		goto out;
 	}
 	len = strata_wh_name(buf, name);
 	if (len < 0)
@@ -129,6 +129,9 @@ int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
 	if (d_is_negative(wh))
 		err = strata_do_create(dir, wh, S_IFREG | 0444);
 	dput(wh);
+out:
+	if (!err)
+		atomic64_inc(&STRATA_FS(sb)->stats.whiteouts);
 	return err;
 }
 
