@@ -138,9 +138,13 @@ static int strata_nl_fill(struct sk_buff *skb, struct super_block *sb,
 	     nla_put_flag(skb, STRATA_A_MOUNT_READONLY)) ||
 	    strata_nl_put_counters(skb, sfs))
 		goto cancel;
+	/*
+	 * The options repeat the branches; a union too large for them to
+	 * fit one message goes without, and the branches tell all.
+	 */
 	if (!*from) {
 		err = strata_nl_put_options(skb, sb);
-		if (err)
+		if (err == -ENOMEM)
 			goto cancel;
 	}
 	err = strata_nl_put_branches(skb, sfs, from);
@@ -150,6 +154,17 @@ static int strata_nl_fill(struct sk_buff *skb, struct super_block *sb,
 cancel:
 	genlmsg_cancel(skb, hdr);
 	return err;
+}
+
+/* Room for the whole union in one reply, within reason. */
+static size_t strata_nl_size(struct strata_fs *sfs)
+{
+	size_t size = NLMSG_GOODSIZE;
+	unsigned int i;
+
+	for (i = 0; i < sfs->nr; i++)
+		size += 2 * strlen(sfs->br[i].name) + 96;
+	return min_t(size_t, size, SZ_4M);
 }
 
 static struct strata_fs *strata_nl_find(u32 id)
@@ -204,11 +219,6 @@ int strata_nl_mount_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	err = -ENOMEM;
-	if (!msg)
-		goto out;
-
 	mutex_lock(&strata_mounts_lock);
 	if (sb) {
 		sfs = STRATA_FS(sb);
@@ -219,11 +229,16 @@ int strata_nl_mount_get_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG_ATTR(info->extack,
 					    info->attrs[STRATA_A_MOUNT_ID],
 					    "no strata union with this id");
-			nlmsg_free(msg);
 			err = -ENOENT;
 			goto out;
 		}
 		sb = sfs->sb;
+	}
+	msg = genlmsg_new(strata_nl_size(sfs), GFP_KERNEL);
+	if (!msg) {
+		mutex_unlock(&strata_mounts_lock);
+		err = -ENOMEM;
+		goto out;
 	}
 	/* One reply; a union with more branches than fit is truncated. */
 	err = strata_nl_fill(msg, sb, mountpoint, info->snd_portid,
