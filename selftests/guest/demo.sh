@@ -6,8 +6,10 @@
 #
 # Builds three small image layers on ext4, mounts them as a read-only
 # strata union and shows what a user sees: merged directories, the upper
-# layer winning, both whiteout formats and an opaque directory.  Every claim
-# is checked; the exit status is non-zero if one does not hold.
+# layer winning, both whiteout formats and an opaque directory.  Then a
+# container-style rw branch on top: copy-up, whiteouts and opaque
+# directories written, changes kept across a remount.  Every claim is
+# checked; the exit status is non-zero if one does not hold.
 
 failed=0
 say() { printf '\n==> %s\n' "$*"; }
@@ -118,6 +120,48 @@ if touch "$union/new-file" 2>/dev/null; then
 else
 	check "creating a file fails" true
 fi
+
+run umount "$union"
+
+say "A container: a fresh rw branch on top of the same layers"
+mkdir -p "$base/U"
+opts="br=$base/U=rw:$base/L3=rr:$base/L2=rr:$base/L1=rr"
+if ! run mount -t strata -o "$opts" none "$union"; then
+	echo "    [FAILED] mount -t strata (writable); kernel log:"
+	dmesg | tail -n 5
+	exit 1
+fi
+run sh -c "echo 'changed in the container' >> '$union/shared.txt'"
+check "writing a lower file copies it up" \
+	same "$(tail -n 1 "$base/U/shared.txt")" "changed in the container"
+check "the copy keeps the lower data" \
+	same "$(head -n 1 "$base/U/shared.txt")" "L2 version"
+check "the layer itself is untouched" \
+	same "$(cat "$base/L2/shared.txt")" "L2 version"
+run rm "$union/hello.txt"
+check "removing a lower file leaves a .wh. whiteout in the rw branch" \
+	test -f "$base/U/.wh.hello.txt"
+check "... and hides it" test ! -e "$union/hello.txt"
+run mkdir "$union/hello.txt"
+check "mkdir over a whiteout makes an opaque directory" \
+	test -f "$base/U/hello.txt/.wh..wh..opq"
+run sh -c "echo new > '$union/etc/container.conf'"
+check "new files land in the rw branch (parents copied up first)" \
+	test -f "$base/U/etc/container.conf"
+say "The rw branch now holds exactly the container's changes"
+(cd "$base/U" && find . -mindepth 1 ! -path './.wh..wh.work*' | sort |
+	sed 's|^\./|    |')
+if [ -x /strata/bin/strata ] && strata status "$union" >/dev/null 2>&1; then
+	say "The control channel: strata status"
+	run strata status "$union"
+fi
+
+say "Unmount, mount again: the changes persist"
+run umount "$union"
+run mount -t strata -o "$opts" none "$union"
+check "copied-up data persists" \
+	same "$(tail -n 1 "$union/shared.txt")" "changed in the container"
+check "the whiteout persists" test -d "$union/hello.txt"
 
 say "Unmount and unload"
 run umount "$union"
