@@ -36,6 +36,23 @@ while IFS= read -r line; do
 	esac
 done < <(make -s --no-print-directory -C "$top/userspace" test \
 	O="$build/userspace" 2>&1 || echo "not ok 0 userspace unit tests did not build or run")
+# Static checks: kernel style and the generated netlink code.
+static_check() { # NAME COMMAND...
+	local name=$1 out
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		hp=$((hp + 1))
+		echo "ok $n host $name"
+	else
+		hf=$((hf + 1))
+		echo "not ok $n host $name"
+		sed 's/^/# /' <<<"$out" | tail -n 40
+	fi
+}
+static_check "checkpatch: kmod/ is kernel style" "$scripts/checkpatch.sh"
+static_check "ynl: uapi and kmod/genl.[ch] match the netlink spec" \
+	"$scripts/ynl-regen.sh" --check
 pass=$((pass + hp)) fail=$((fail + hf))
 summary+=("# host: $hp passed, $hf failed (helper unit tests), wall $((SECONDS - started))s")
 for k in "$@"; do
