@@ -536,8 +536,63 @@ struct strata_rename {
 	struct dentry *old, *new;
 	struct dentry *olddir, *newdir;		/* real parents, rw branch */
 	bool exchange, is_dir, new_pos, new_is_dir;
+	bool redirect_old, redirect_new;	/* dirs with lower contents */
 	int old_lower, new_lower;		/* lower branches have the name */
 };
+
+/* Where the lower directory @r lives, relative to its branch's root. */
+static char *strata_lower_relpath(struct super_block *sb,
+				  const struct strata_real *r)
+{
+	struct dentry *root = strata_branch(sb, r->bindex)->mnt->mnt_root;
+	char *buf, *rootbuf, *p, *rp, *rel = ERR_PTR(-ENOMEM);
+	size_t rlen;
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	rootbuf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf || !rootbuf)
+		goto out;
+	p = dentry_path_raw(r->dentry, buf, PATH_MAX);
+	rp = dentry_path_raw(root, rootbuf, PATH_MAX);
+	rel = ERR_PTR(-EIO);
+	if (IS_ERR(p) || IS_ERR(rp))
+		goto out;
+	rlen = strcmp(rp, "/") ? strlen(rp) : 0;
+	if (strncmp(p, rp, rlen) || (p[rlen] != '/' && p[rlen] != '\0'))
+		goto out;
+	rel = kstrdup(p[rlen] ? p + rlen : "/", GFP_KERNEL);
+	if (!rel)
+		rel = ERR_PTR(-ENOMEM);
+out:
+	kfree(rootbuf);
+	kfree(buf);
+	return rel;
+}
+
+/*
+ * Before a directory with lower contents moves: record in its rw copy
+ * where those contents are, unless an earlier move did already.
+ */
+static int strata_record_redirect(struct super_block *sb, struct dentry *dir)
+{
+	struct dentry *upper = strata_upper(dir);
+	char *path;
+	int err;
+
+	path = strata_get_redirect(STRATA_FS(sb), upper);
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	if (path) {
+		kfree(path);
+		return 0;
+	}
+	path = strata_lower_relpath(sb, &STRATA_E(dir)->r[0]);
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	err = strata_set_redirect(sb, upper, path);
+	kfree(path);
+	return err;
+}
 
 /* The real rename, with the branch directories locked. */
 static int strata_rename_locked(struct super_block *sb, struct strata_rename *r,
@@ -638,11 +693,9 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 	if (strata_is_reserved_name(new->d_name.name, new->d_name.len))
 		return -EPERM;
 	r.new_is_dir = r.new_pos && d_is_dir(new);
-	/* Directories with contents in lower branches cannot move yet. */
-	if (r.is_dir && strata_has_lower_stack(old))
-		return -EXDEV;
-	if (r.exchange && r.new_is_dir && strata_has_lower_stack(new))
-		return -EXDEV;
+	/* Directories with contents in lower branches move by redirect. */
+	r.redirect_old = r.is_dir && strata_has_lower_stack(old);
+	r.redirect_new = r.exchange && r.new_is_dir && strata_has_lower_stack(new);
 	if (!r.exchange && r.new_is_dir) {
 		err = strata_dir_check_empty(new);
 		if (err)
@@ -669,10 +722,18 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 		return err;
 	old_cred = strata_override_creds(sb);
 
-	/* A directory landing on a name lower branches have hides them. */
-	if (r.is_dir && r.new_lower)
+	/*
+	 * A directory landing on a name lower branches have hides them: by
+	 * being opaque, or by its redirect, which takes its lower contents
+	 * from elsewhere.
+	 */
+	if (r.redirect_old)
+		err = strata_record_redirect(sb, old);
+	else if (r.is_dir && r.new_lower)
 		err = strata_set_opaque(sb, strata_upper(old));
-	if (!err && r.exchange && r.new_is_dir && r.old_lower)
+	if (!err && r.redirect_new)
+		err = strata_record_redirect(sb, new);
+	else if (!err && r.exchange && r.new_is_dir && r.old_lower)
 		err = strata_set_opaque(sb, strata_upper(new));
 	/* aufs: whiteout first; the moving entry wins until it is gone. */
 	if (!err && !r.exchange && r.old_lower &&

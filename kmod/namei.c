@@ -21,6 +21,7 @@ struct strata_lookup_data {
 	const struct qstr *name;
 	struct strata_real *found;
 	unsigned int nr;
+	char *redirect;		/* the rw-branch directory moved here */
 };
 
 /*
@@ -58,29 +59,85 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 	if (!d_is_dir(this))
 		return 1;
 
+	/*
+	 * A directory renamed in the union: its lower contents live at the
+	 * path its redirect names, not under this name.
+	 */
+	if (parent->bindex == 0 && strata_is_writable(ld->sfs)) {
+		ld->redirect = strata_get_redirect(ld->sfs, this);
+		if (IS_ERR(ld->redirect)) {
+			ret = PTR_ERR(ld->redirect);
+			ld->redirect = NULL;
+			return ret;
+		}
+		if (ld->redirect)
+			return 1;
+	}
+
 	ret = strata_dir_is_opaque(ld->sfs, this);
 	if (ret)
 		return ret;
 	return strata_whiteout_present(parent->dentry, ld->name, false);
 }
 
+static int strata_lookup_in(struct super_block *sb,
+			    const struct strata_entry *pe, struct dentry *pupper,
+			    const struct qstr *name, struct strata_entry **ep);
+
 /*
- * Look @name up in the stack of the union directory @parent.  With
- * @lower_only, the rw branch is skipped: "would a lower branch show this
- * name?", which decides whether removing it needs a whiteout.  *ep is
- * NULL for a negative result.
+ * The lower stack a redirect names: walk its path from the root through
+ * the lower branches only.  Components are plain names, so a redirect
+ * can only reach directories of this union's own lower branches.
  */
-int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
-			bool lower_only, struct strata_entry **ep)
+static int strata_resolve_redirect(struct super_block *sb, char *path,
+				   struct strata_entry **ep)
 {
-	struct super_block *sb = parent->d_sb;
-	struct strata_entry *pe = STRATA_E(parent), *e = NULL;
-	struct dentry *pupper = lower_only ? NULL : strata_entry_upper(pe);
+	const struct strata_entry *pe = STRATA_E(sb->s_root);
+	struct strata_entry *cur = NULL, *next;
+	char *comp;
+	int err = 0;
+
+	while ((comp = strsep(&path, "/"))) {
+		struct qstr q = QSTR_INIT(comp, strlen(comp));
+
+		if (!*comp)
+			continue;
+		if (!strcmp(comp, ".") || !strcmp(comp, "..") ||
+		    strata_is_reserved_name(comp, q.len) || q.len > NAME_MAX) {
+			err = -EIO;
+			break;
+		}
+		err = strata_lookup_in(sb, pe, NULL, &q, &next);
+		strata_entry_free(cur);
+		cur = next;
+		if (err || !cur)
+			break;
+		if (!d_is_dir(cur->r[0].dentry)) {
+			strata_entry_free(cur);
+			cur = NULL;
+			break;
+		}
+		pe = cur;
+	}
+	if (err) {
+		strata_entry_free(cur);
+		cur = NULL;
+	}
+	*ep = cur;
+	return err;
+}
+
+/* Look @name up in the stack @pupper (may be NULL) over @pe's lower part. */
+static int strata_lookup_in(struct super_block *sb,
+			    const struct strata_entry *pe, struct dentry *pupper,
+			    const struct qstr *name, struct strata_entry **ep)
+{
 	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
 	};
+	struct strata_entry *e = NULL, *moved = NULL;
 	const struct cred *old;
 	int err = 0;
 
@@ -99,30 +156,57 @@ int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
 		if (err)
 			break;
 	}
-	revert_creds(old);
 	if (err > 0)
 		err = 0;
+	if (!err && ld.redirect)
+		err = strata_resolve_redirect(sb, ld.redirect, &moved);
+	revert_creds(old);
+	kfree(ld.redirect);
 
 	/* A name found in the rw branch becomes the entry's upper. */
 	skip = ld.nr && ld.found[0].bindex == 0 &&
 	       strata_is_writable(ld.sfs) ? 1 : 0;
 	if (!err && ld.nr) {
-		e = strata_entry_alloc(ld.nr - skip);
-		if (e) {
-			memcpy(e->r, ld.found + skip,
-			       (ld.nr - skip) * sizeof(*ld.found));
-			if (skip)
-				e->upper = ld.found[0].dentry;
-			ld.nr = 0;
-		} else {
-			err = -ENOMEM;
+		unsigned int nlower = moved ? moved->nr : ld.nr - skip;
+
+		e = strata_entry_alloc(nlower);
+		if (e && moved) {
+			/* The stack comes from the redirect; take its refs. */
+			memcpy(e->r, moved->r, nlower * sizeof(*e->r));
+			moved->nr = 0;
+		} else if (e) {
+			memcpy(e->r, ld.found + skip, nlower * sizeof(*e->r));
+			ld.nr = skip;
 		}
+		if (e && skip) {
+			e->upper = ld.found[0].dentry;
+			ld.found[0].dentry = NULL;
+		}
+		if (!e)
+			err = -ENOMEM;
 	}
+	strata_entry_free(moved);
 	for (i = 0; i < ld.nr; i++)
 		dput(ld.found[i].dentry);
 	kvfree(ld.found);
 	*ep = e;
 	return err;
+}
+
+/*
+ * Look @name up in the stack of the union directory @parent.  With
+ * @lower_only, the rw branch is skipped: "would a lower branch show this
+ * name?", which decides whether removing it needs a whiteout.  *ep is
+ * NULL for a negative result.
+ */
+int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
+			bool lower_only, struct strata_entry **ep)
+{
+	struct strata_entry *pe = STRATA_E(parent);
+
+	return strata_lookup_in(parent->d_sb, pe,
+				lower_only ? NULL : strata_entry_upper(pe),
+				name, ep);
 }
 
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,

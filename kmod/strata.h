@@ -271,6 +271,9 @@ int strata_whiteout(struct super_block *sb, struct dentry *upperdir,
 		    const struct qstr *name);
 int strata_unwhiteout_locked(struct dentry *upperdir, const struct qstr *name);
 int strata_set_opaque(struct super_block *sb, struct dentry *dir);
+char *strata_get_redirect(struct strata_fs *sfs, struct dentry *dir);
+int strata_set_redirect(struct super_block *sb, struct dentry *dir,
+			const char *path);
 
 /* namei.c */
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,

@@ -189,3 +189,47 @@ int strata_set_opaque(struct super_block *sb, struct dentry *dir)
 	inode_unlock(d_inode(dir));
 	return err;
 }
+
+/*
+ * Redirects: a directory renamed through the union keeps its lower
+ * contents at their old path; its copy in the rw branch records that
+ * path (absolute within the lower branches) in strata's own xattr.
+ */
+static const char *strata_redirect_xattr(const struct strata_fs *sfs)
+{
+	return sfs->userxattr ? "user.strata.redirect" :
+				"trusted.strata.redirect";
+}
+
+/* The redirect of a real directory: a new string, NULL or ERR_PTR. */
+char *strata_get_redirect(struct strata_fs *sfs, struct dentry *dir)
+{
+	const char *name = strata_redirect_xattr(sfs);
+	ssize_t len;
+	char *buf;
+
+	len = vfs_getxattr(STRATA_NOP_IDMAP, dir, name, NULL, 0);
+	if (len == -ENODATA || len == -EOPNOTSUPP)
+		return NULL;
+	if (len < 0)
+		return ERR_PTR(len);
+	if (len == 0 || len >= PATH_MAX)
+		return ERR_PTR(-EIO);
+	buf = kmalloc(len + 1, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	len = vfs_getxattr(STRATA_NOP_IDMAP, dir, name, buf, len);
+	if (len <= 0 || buf[0] != '/') {
+		kfree(buf);
+		return ERR_PTR(len < 0 ? len : -EIO);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+int strata_set_redirect(struct super_block *sb, struct dentry *dir,
+			const char *path)
+{
+	return strata_do_setxattr(dir, strata_redirect_xattr(STRATA_FS(sb)),
+				  path, strlen(path), 0);
+}
