@@ -312,6 +312,11 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 		err = strata_copy_xattrs(c->sb, c->lower.dentry, temp);
 	if (!err)
 		err = strata_copy_attrs(temp, &c->stat);
+	/* The copy keeps the union inode number it had below. */
+	if (!err)
+		err = strata_set_origin_ino(c->sb, temp, inode->i_ino);
+	if (!err)
+		err = strata_set_impure(c->sb, c->upperdir);
 	if (!err)
 		err = strata_install_temp(c, temp);
 	if (err) {

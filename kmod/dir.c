@@ -591,7 +591,8 @@ static int strata_record_redirect(struct super_block *sb, struct dentry *dir)
 		return PTR_ERR(path);
 	err = strata_set_redirect(sb, upper, path);
 	kfree(path);
-	return err;
+	/* A rw branch without xattrs cannot record it: mv copies instead. */
+	return err == -EOPNOTSUPP ? -EXDEV : err;
 }
 
 /* The real rename, with the branch directories locked. */
@@ -747,6 +748,11 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 			err = strata_remove_upper(sb, r.newdir, strata_upper(new),
 						  true);
 	}
+	/* Moved entries may carry recorded inode numbers. */
+	if (!err && r.olddir != r.newdir)
+		err = strata_set_impure(sb, r.newdir);
+	if (!err && r.exchange && r.olddir != r.newdir)
+		err = strata_set_impure(sb, r.olddir);
 	if (!err)
 		err = strata_rename_locked(sb, &r, flags);
 

@@ -256,6 +256,15 @@ struct inode *strata_get_inode(struct super_block *sb,
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
 		strata_inode_init(inode, real, upper ? 0 : e->r[0].bindex);
+		/* A copy-up keeps the number the file had below. */
+		if (upper) {
+			const struct cred *old = strata_override_creds(sb);
+			u64 ino = strata_get_origin_ino(STRATA_FS(sb), upper);
+
+			revert_creds(old);
+			if (ino)
+				inode->i_ino = ino;
+		}
 		if (upper) {
 			ihold(real);
 			STRATA_I(inode)->upper = real;

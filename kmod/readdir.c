@@ -153,6 +153,30 @@ nomem:
 	return false;
 }
 
+/*
+ * In an "impure" rw-branch directory some entries are copies that keep
+ * the inode number they had below: readdir reports that number too.
+ */
+static int strata_fix_copied_ino(struct strata_fs *sfs, struct dentry *realdir,
+				 struct strata_dirent *first)
+{
+	struct strata_dirent *d;
+
+	for (d = first; d; d = d->next) {
+		struct dentry *real;
+		u64 ino;
+
+		real = lookup_one_len_unlocked(d->name, realdir, d->len);
+		if (IS_ERR(real))
+			return PTR_ERR(real);
+		ino = d_is_positive(real) ? strata_get_origin_ino(sfs, real) : 0;
+		dput(real);
+		if (ino)
+			d->ino = ino;
+	}
+	return 0;
+}
+
 /* Character devices from this branch may be overlay-style whiteouts. */
 static int strata_mark_chardev_whiteouts(struct dentry *realdir,
 					 struct strata_dirent *first)
@@ -196,6 +220,9 @@ static int strata_read_branch(struct strata_dir_reader *rd,
 
 	if (!err)
 		err = strata_mark_chardev_whiteouts(r->dentry, *before);
+	if (!err && r->bindex == 0 && strata_is_writable(rd->sfs) &&
+	    strata_is_impure(rd->sfs, r->dentry))
+		err = strata_fix_copied_ino(rd->sfs, r->dentry, *before);
 	/* This branch's whiteouts hide only the branches below it. */
 	while ((d = rd->pending_wh)) {
 		rd->pending_wh = d->next;

@@ -272,6 +272,10 @@ int strata_whiteout(struct super_block *sb, struct dentry *upperdir,
 int strata_unwhiteout_locked(struct dentry *upperdir, const struct qstr *name);
 int strata_set_opaque(struct super_block *sb, struct dentry *dir);
 char *strata_get_redirect(struct strata_fs *sfs, struct dentry *dir);
+int strata_set_origin_ino(struct super_block *sb, struct dentry *real, u64 ino);
+u64 strata_get_origin_ino(struct strata_fs *sfs, struct dentry *real);
+int strata_set_impure(struct super_block *sb, struct dentry *dir);
+bool strata_is_impure(struct strata_fs *sfs, struct dentry *dir);
 int strata_set_redirect(struct super_block *sb, struct dentry *dir,
 			const char *path);
 

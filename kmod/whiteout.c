@@ -233,3 +233,57 @@ int strata_set_redirect(struct super_block *sb, struct dentry *dir,
 	return strata_do_setxattr(dir, strata_redirect_xattr(STRATA_FS(sb)),
 				  path, strlen(path), 0);
 }
+
+/*
+ * Inode numbers that survive copy-up: the copy records the union inode
+ * number it had below, and its parent directory is marked "impure" so
+ * that readdir knows some d_ino there need the record.
+ */
+static const char *strata_xname(const struct strata_fs *sfs, const char *n)
+{
+	if (!strcmp(n, "ino"))
+		return sfs->userxattr ? "user.strata.ino" : "trusted.strata.ino";
+	return sfs->userxattr ? "user.strata.impure" : "trusted.strata.impure";
+}
+
+int strata_set_origin_ino(struct super_block *sb, struct dentry *real, u64 ino)
+{
+	__le64 val = cpu_to_le64(ino);
+	int err;
+
+	err = strata_do_setxattr(real, strata_xname(STRATA_FS(sb), "ino"),
+				 &val, sizeof(val), 0);
+	/* Without xattrs in the rw branch the number just cannot be kept. */
+	return err == -EOPNOTSUPP ? 0 : err;
+}
+
+/* The recorded union inode number of @real, or 0. */
+u64 strata_get_origin_ino(struct strata_fs *sfs, struct dentry *real)
+{
+	__le64 val;
+
+	if (vfs_getxattr(STRATA_NOP_IDMAP, real, strata_xname(sfs, "ino"),
+			 &val, sizeof(val)) != sizeof(val))
+		return 0;
+	return le64_to_cpu(val);
+}
+
+int strata_set_impure(struct super_block *sb, struct dentry *dir)
+{
+	const char *name = strata_xname(STRATA_FS(sb), "impure");
+	char c;
+	int err;
+
+	if (vfs_getxattr(STRATA_NOP_IDMAP, dir, name, &c, 1) == 1)
+		return 0;
+	err = strata_do_setxattr(dir, name, "y", 1, 0);
+	return err == -EOPNOTSUPP ? 0 : err;
+}
+
+bool strata_is_impure(struct strata_fs *sfs, struct dentry *dir)
+{
+	char c;
+
+	return vfs_getxattr(STRATA_NOP_IDMAP, dir, strata_xname(sfs, "impure"),
+			    &c, 1) == 1 && c == 'y';
+}
