@@ -81,7 +81,7 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 }
 
 static int strata_lookup_in(struct super_block *sb,
-			    const struct strata_entry *pe, struct dentry *pupper,
+			    struct strata_entry *pe, struct dentry *pupper,
 			    const struct qstr *name, struct strata_entry **ep);
 
 /*
@@ -92,7 +92,7 @@ static int strata_lookup_in(struct super_block *sb,
 static int strata_resolve_redirect(struct super_block *sb, char *path,
 				   struct strata_entry **ep)
 {
-	const struct strata_entry *pe = STRATA_E(sb->s_root);
+	struct strata_entry *pe = STRATA_E(sb->s_root);
 	struct strata_entry *cur = NULL, *next;
 	char *comp;
 	int err = 0;
@@ -129,7 +129,7 @@ static int strata_resolve_redirect(struct super_block *sb, char *path,
 
 /* Look @name up in the stack @pupper (may be NULL) over @pe's lower part. */
 static int strata_lookup_in(struct super_block *sb,
-			    const struct strata_entry *pe, struct dentry *pupper,
+			    struct strata_entry *pe, struct dentry *pupper,
 			    const struct qstr *name, struct strata_entry **ep)
 {
 	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
@@ -152,6 +152,14 @@ static int strata_lookup_in(struct super_block *sb,
 	for (i = 0; i < n; i++) {
 		struct strata_real r = strata_stack_at(pe, pupper, i);
 
+		/* Entering the lower stack: skip what cannot answer. */
+		if (pupper && i == 1 && pe->nr)
+			i += strata_index_first(sb, pe, name);
+		else if (!pupper && i == 0 && pe->nr)
+			i += strata_index_first(sb, pe, name);
+		if (i >= n)
+			break;
+		r = strata_stack_at(pe, pupper, i);
 		err = strata_lookup_branch(&ld, &r);
 		if (err)
 			break;

@@ -103,8 +103,11 @@ struct strata_real {
  * create and never changed after; readers load it with
  * strata_entry_upper().  @r is the stack below it, fixed at lookup.
  */
+struct strata_name_index;
+
 struct strata_entry {
 	struct rcu_head rcu;
+	struct strata_name_index *index;	/* of rr lower dirs, lazily */
 	struct dentry *upper;
 	unsigned int nr;
 	struct strata_real r[];
@@ -278,6 +281,11 @@ int strata_set_impure(struct super_block *sb, struct dentry *dir);
 bool strata_is_impure(struct strata_fs *sfs, struct dentry *dir);
 int strata_set_redirect(struct super_block *sb, struct dentry *dir,
 			const char *path);
+
+/* name_index.c */
+unsigned int strata_index_first(struct super_block *sb, struct strata_entry *e,
+				const struct qstr *name);
+void strata_index_free(struct strata_name_index *idx);
 
 /* namei.c */
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,

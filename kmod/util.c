@@ -22,6 +22,7 @@ void strata_entry_free(struct strata_entry *e)
 
 	if (!e)
 		return;
+	strata_index_free(e->index);
 	dput(e->upper);
 	for (i = 0; i < e->nr; i++)
 		dput(e->r[i].dentry);
