@@ -576,16 +576,18 @@ out:
 static int strata_record_redirect(struct super_block *sb, struct dentry *dir)
 {
 	struct dentry *upper = strata_upper(dir);
+	bool recorded;
 	char *path;
 	int err;
 
 	path = strata_get_redirect(STRATA_FS(sb), upper);
 	if (IS_ERR(path))
 		return PTR_ERR(path);
-	if (path) {
-		kfree(path);
+	/* An earlier move recorded it already. */
+	recorded = path;
+	kfree(path);
+	if (recorded)
 		return 0;
-	}
 	path = strata_lower_relpath(sb, &STRATA_E(dir)->r[0]);
 	if (IS_ERR(path))
 		return PTR_ERR(path);

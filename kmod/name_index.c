@@ -20,7 +20,7 @@
 /* Below this many rr layers the real lookups are cheap enough. */
 #define STRATA_INDEX_MIN_LAYERS	4
 /* Bound on memory: bigger directories are looked up layer by layer. */
-#define STRATA_INDEX_MAX_NAMES	(1U << 18)
+#define STRATA_INDEX_MAX_NAMES	BIT(18)
 
 struct strata_index_node {
 	struct hlist_node hash;
@@ -112,17 +112,9 @@ static bool strata_index_fill(struct dir_context *ctx, const char *name,
 	struct strata_index_reader *ir =
 		container_of(ctx, struct strata_index_reader, ctx);
 
-	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+	/* A whiteout answers for its name; markers answer nothing. */
+	if (strata_classify_name(&name, &len) == STRATA_NAME_SKIP)
 		return true;
-	if (strata_is_reserved_name(name, len)) {
-		/* A whiteout answers for its name; markers answer nothing. */
-		if (len <= STRATA_WH_PREFIX_LEN ||
-		    (len >= sizeof(STRATA_WH_META) - 1 &&
-		     !memcmp(name, STRATA_WH_META, sizeof(STRATA_WH_META) - 1)))
-			return true;
-		name += STRATA_WH_PREFIX_LEN;
-		len -= STRATA_WH_PREFIX_LEN;
-	}
 	ir->err = strata_index_add(ir->idx, name, len, ir->pos);
 	return !ir->err;
 }

@@ -122,22 +122,19 @@ static bool strata_dir_fill(struct dir_context *ctx, const char *name,
 	struct strata_dirent *d;
 
 	rd->count++;
-	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+	switch (strata_classify_name(&name, &len)) {
+	case STRATA_NAME_SKIP:
 		return true;
-	if (strata_is_reserved_name(name, len)) {
-		/* ".wh..wh.*" are markers and internals, not whiteouts. */
-		if (len <= STRATA_WH_PREFIX_LEN ||
-		    (len >= sizeof(STRATA_WH_META) - 1 &&
-		     !memcmp(name, STRATA_WH_META, sizeof(STRATA_WH_META) - 1)))
-			return true;
-		d = strata_dirent_new(name + STRATA_WH_PREFIX_LEN,
-				      len - STRATA_WH_PREFIX_LEN);
+	case STRATA_NAME_WHITEOUT:
+		d = strata_dirent_new(name, len);
 		if (!d)
 			goto nomem;
 		d->hidden = true;
 		d->next = rd->pending_wh;
 		rd->pending_wh = d;
 		return true;
+	case STRATA_NAME_ENTRY:
+		break;
 	}
 	if (strata_cache_find(rd->c, name, len, NULL, NULL))
 		return true;

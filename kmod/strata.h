@@ -231,6 +231,14 @@ void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper);
 struct dentry *strata_d_real(struct dentry *dentry);
 bool strata_is_reserved_name(const char *name, unsigned int len);
 
+enum strata_name_kind {
+	STRATA_NAME_SKIP,
+	STRATA_NAME_ENTRY,
+	STRATA_NAME_WHITEOUT,
+};
+
+enum strata_name_kind strata_classify_name(const char **name, int *len);
+
 /* super.c */
 extern struct file_system_type strata_fs_type;
 int strata_fill_super(struct super_block *sb, struct fs_context *fc);

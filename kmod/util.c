@@ -44,6 +44,28 @@ bool strata_is_reserved_name(const char *name, unsigned int len)
 	       !memcmp(name, STRATA_WH_PREFIX, STRATA_WH_PREFIX_LEN);
 }
 
+/*
+ * What a real directory entry means to a union: "." and ".." and the
+ * ".wh..wh.*" markers mean nothing, ".wh.NAME" is a whiteout of NAME
+ * (*name and *len are moved to NAME), anything else is an entry.
+ */
+enum strata_name_kind strata_classify_name(const char **name, int *len)
+{
+	const char *n = *name;
+
+	if (n[0] == '.' && (*len == 1 || (*len == 2 && n[1] == '.')))
+		return STRATA_NAME_SKIP;
+	if (!strata_is_reserved_name(n, *len))
+		return STRATA_NAME_ENTRY;
+	if (*len <= STRATA_WH_PREFIX_LEN ||
+	    (*len >= sizeof(STRATA_WH_META) - 1 &&
+	     !memcmp(n, STRATA_WH_META, sizeof(STRATA_WH_META) - 1)))
+		return STRATA_NAME_SKIP;
+	*name += STRATA_WH_PREFIX_LEN;
+	*len -= STRATA_WH_PREFIX_LEN;
+	return STRATA_NAME_WHITEOUT;
+}
+
 static void strata_d_release(struct dentry *dentry)
 {
 	strata_entry_free(dentry->d_fsdata);
