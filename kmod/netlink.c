@@ -105,6 +105,11 @@ static int strata_nl_put_options(struct sk_buff *skb, struct super_block *sb)
 		m.size <<= 1;
 	}
 	m.buf[m.count] = '\0';
+	/* An attribute's length has 16 bits: very long options stay out. */
+	if (nla_total_size(m.count + 1) > U16_MAX) {
+		kvfree(m.buf);
+		return -EMSGSIZE;
+	}
 	/* Skip the leading comma of the mountinfo form. */
 	err = nla_put_string(skb, STRATA_A_MOUNT_OPTIONS,
 			     m.count ? m.buf + 1 : m.buf);
@@ -343,7 +348,8 @@ static void strata_nl_mount_event(struct super_block *sb, u8 cmd)
 
 	if (!strata_nl_listening())
 		return;
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = genlmsg_new(cmd == STRATA_CMD_MOUNT_NEW_NTF ? strata_nl_size(sfs) :
+			  GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return;
 	if (cmd == STRATA_CMD_MOUNT_NEW_NTF) {
@@ -364,7 +370,7 @@ fail:
 
 int strata_nl_register(struct super_block *sb)
 {
-	struct strata_fs *sfs = STRATA_FS(sb);
+	struct strata_fs *sfs = STRATA_FS(sb), *pos;
 	int id;
 
 	id = ida_alloc_min(&strata_mount_ids, 1, GFP_KERNEL);
@@ -374,7 +380,11 @@ int strata_nl_register(struct super_block *sb)
 	sfs->sb = sb;
 	sfs->mnt_ns = current->nsproxy->mnt_ns;
 	mutex_lock(&strata_mounts_lock);
-	list_add_tail(&sfs->node, &strata_mounts);
+	/* Ids are reused: keep the list in id order for resumable dumps. */
+	list_for_each_entry(pos, &strata_mounts, node)
+		if (pos->id > sfs->id)
+			break;
+	list_add_tail(&sfs->node, &pos->node);
 	mutex_unlock(&strata_mounts_lock);
 	strata_nl_mount_event(sb, STRATA_CMD_MOUNT_NEW_NTF);
 	return 0;

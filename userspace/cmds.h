@@ -34,6 +34,14 @@ void help_mount(FILE *out);
 int cmd_umount(int argc, char **argv);
 void help_umount(FILE *out);
 
+/* cmd_status.c */
+int cmd_status(int argc, char **argv);
+void help_status(FILE *out);
+
+/* cmd_monitor.c */
+int cmd_monitor(int argc, char **argv);
+void help_monitor(FILE *out);
+
 /* cmd_version.c */
 int cmd_version(int argc, char **argv);
 void help_version(FILE *out);

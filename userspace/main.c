@@ -17,6 +17,8 @@
 static const struct command commands[] = {
 	{ "mount",   "mount a union of branch directories", cmd_mount,   help_mount },
 	{ "umount",  "unmount a union",                     cmd_umount,  help_umount },
+	{ "status",  "show unions, their branches and counters", cmd_status, help_status },
+	{ "monitor", "follow mounts, unmounts and copy-ups", cmd_monitor, help_monitor },
 	{ "version", "print the helper and module versions", cmd_version, help_version },
 };
 

@@ -3,6 +3,7 @@
  * cli_test.c - the helper's command line: usage, exit codes, messages.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,4 +146,62 @@ TEST(cli_module_by_name)
 	if (RUN(&out, &err, "mount", (char *)test_tmpdir(), "/b=ro") == 1)
 		CHECK(!strncmp(err, "strata: module strata: ", 23) ||
 		      !strncmp(err, "strata: mount ", 14));
+}
+
+TEST(cli_status_monitor_usage)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "--help"), 0);
+	CHECK_CONTAINS(out, "  status    show unions, their branches and counters\n");
+	CHECK_CONTAINS(out, "  monitor   follow mounts, unmounts and copy-ups\n");
+	CHECK_INT(RUN(&out, &err, "status", "--help"), 0);
+	CHECK_CONTAINS(out, "Usage: strata status [OPTIONS] [PATH]");
+	CHECK_CONTAINS(out, "--json");
+	CHECK_INT(RUN(&out, &err, "help", "monitor"), 0);
+	CHECK_CONTAINS(out, "Usage: strata monitor [OPTIONS]");
+	CHECK_CONTAINS(out, "copy-up ID: PATH, SIZE bytes, MS ms");
+	CHECK_INT(RUN(&out, &err, "status", "/a", "/b"), 2);
+	CHECK_STR(err, "strata: status: unexpected argument '/b'\nTry 'strata status --help'.\n");
+	CHECK_INT(RUN(&out, &err, "status", "--frob"), 2);
+	CHECK_CONTAINS(err, "strata: status: unknown option '--frob'");
+	CHECK_INT(RUN(&out, &err, "status", "--module"), 2);
+	CHECK_CONTAINS(err, "strata: status: option '--module' needs an argument");
+	CHECK_INT(RUN(&out, &err, "monitor", "now"), 2);
+	CHECK_STR(err, "strata: monitor: unexpected argument 'now'\nTry 'strata monitor --help'.\n");
+	CHECK_INT(RUN(&out, &err, "monitor", "-x"), 2);
+	CHECK_CONTAINS(err, "strata: monitor: unknown option '-x'");
+	CHECK_STR(out, "");
+}
+
+TEST(cli_status_bad_path)
+{
+	char *out, *err, *fifo;
+
+	/* The path is checked before the kernel is asked anything. */
+	CHECK_INT(RUN(&out, &err, "status", "/nonexistent/u"), 1);
+	CHECK_STR(err, "strata: /nonexistent/u: No such file or directory\n");
+	CHECK_STR(out, "");
+	fifo = xasprintf("%s/fifo", test_tmpdir());
+	CHECK_INT(mkfifo(fifo, 0600), 0);
+	CHECK_INT(RUN(&out, &err, "status", fifo), 1);
+	CHECK_CONTAINS(err, ": not a directory or regular file\n");
+}
+
+TEST(cli_status_without_module)
+{
+	char *out, *err;
+
+	if (fs_is_registered("strata") != 0)
+		SKIP("strata is registered on this host");
+	/* The module cannot be loaded from a file that does not exist. */
+	CHECK_INT(RUN(&out, &err, "status", "--module", "/nonexistent/strata.ko"), 1);
+	CHECK_STR(err, "strata: module /nonexistent/strata.ko: No such file or directory\n");
+	CHECK_INT(RUN(&out, &err, "monitor", "-m", "/nonexistent/strata.ko"), 1);
+	CHECK_STR(err, "strata: module /nonexistent/strata.ko: No such file or directory\n");
+	CHECK_STR(out, "");
+	/* version never loads anything, and does not complain either. */
+	CHECK_INT(RUN(&out, &err, "version"), 0);
+	CHECK(!strstr(out, "netlink family"));
+	CHECK_STR(err, "");
 }
