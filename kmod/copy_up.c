@@ -338,6 +338,24 @@ out_link:
 	return err;
 }
 
+/*
+ * Copy-up is no change of the parent in the union view: give the parent's
+ * copy back the times it had before the temporary was renamed into it.
+ */
+static void strata_restore_times(struct dentry *dir, const struct kstat *st)
+{
+	struct iattr attr = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			    ATTR_MTIME_SET,
+		.ia_atime = st->atime,
+		.ia_mtime = st->mtime,
+	};
+
+	inode_lock(d_inode(dir));
+	strata_do_notify_change(dir, &attr);
+	inode_unlock(d_inode(dir));
+}
+
 /* Copy @dentry up; its parent is in the rw branch already. */
 static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 {
@@ -348,9 +366,11 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 		.dentry = dentry,
 		.upperdir = strata_upper(parent),
 	};
+	struct path pathdir = { .mnt = strata_upper_mnt(sb) };
 	const struct cred *old;
 	u64 start = ktime_get_ns();
-	int err;
+	struct kstat pstat;
+	int err, perr;
 
 	if (WARN_ON_ONCE(!c.upperdir))
 		return -EIO;
@@ -369,7 +389,12 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 	if (err)
 		goto out;
 	old = strata_override_creds(sb);
+	pathdir.dentry = c.upperdir;
+	perr = vfs_getattr(&pathdir, &pstat, STATX_ATIME | STATX_MTIME,
+			   AT_STATX_SYNC_AS_STAT);
 	err = strata_copy_up_locked(&c);
+	if (!err && !perr)
+		strata_restore_times(c.upperdir, &pstat);
 	revert_creds(old);
 	mnt_drop_write(strata_upper_mnt(sb));
 	if (!err) {

@@ -373,11 +373,35 @@ static int strata_dir_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* fsync of a directory reaches its copy in the rw branch, if any. */
+static int strata_dir_fsync(struct file *file, loff_t start, loff_t end,
+			    int datasync)
+{
+	struct dentry *upper = strata_upper(file->f_path.dentry);
+	struct super_block *sb = file->f_path.dentry->d_sb;
+	struct path path = { .mnt = strata_upper_mnt(sb), .dentry = upper };
+	const struct cred *old;
+	struct file *realfile;
+	int err;
+
+	if (!upper)
+		return 0;
+	old = strata_override_creds(sb);
+	realfile = dentry_open(&path, O_RDONLY | O_DIRECTORY, current_cred());
+	err = PTR_ERR_OR_ZERO(realfile);
+	if (!err) {
+		err = vfs_fsync_range(realfile, start, end, datasync);
+		fput(realfile);
+	}
+	revert_creds(old);
+	return err;
+}
+
 const struct file_operations strata_dir_fops = {
 	.open		= strata_dir_open,
 	.release	= strata_dir_release,
 	.read		= generic_read_dir,
 	.iterate_shared	= strata_iterate,
 	.llseek		= strata_dir_llseek,
-	.fsync		= noop_fsync,
+	.fsync		= strata_dir_fsync,
 };

@@ -30,7 +30,24 @@ static int strata_statfs(struct dentry *dentry, struct kstatfs *buf)
 	return err;
 }
 
+/* syncfs of the union: what was written went to the rw branch. */
+static int strata_sync_fs(struct super_block *sb, int wait)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct super_block *upper_sb;
+	int err;
+
+	if (!strata_is_writable(sfs) || !wait)
+		return 0;
+	upper_sb = strata_upper_mnt(sb)->mnt_sb;
+	down_read(&upper_sb->s_umount);
+	err = sync_filesystem(upper_sb);
+	up_read(&upper_sb->s_umount);
+	return err;
+}
+
 static const struct super_operations strata_super_ops = {
+	.sync_fs	= strata_sync_fs,
 	.alloc_inode	= strata_alloc_inode,
 	.free_inode	= strata_free_inode,
 	.evict_inode	= strata_evict_inode,
