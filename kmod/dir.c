@@ -125,6 +125,8 @@ static int strata_remove_upper(struct super_block *sb, struct dentry *upperdir,
 	struct inode *udir = d_inode(upperdir);
 	int err = -EIO;
 
+	/* Held twice, the real dentry stays positive for open files. */
+	dget(upper);
 	inode_lock_nested(udir, I_MUTEX_PARENT);
 	if (upper->d_parent == upperdir && !d_unhashed(upper)) {
 		if (is_dir)
@@ -133,6 +135,7 @@ static int strata_remove_upper(struct super_block *sb, struct dentry *upperdir,
 			err = strata_do_unlink(udir, upper);
 	}
 	inode_unlock(udir);
+	dput(upper);
 	/* Empty in the union view, but it holds whiteouts or markers. */
 	if (err == -ENOTEMPTY && is_dir)
 		err = strata_move_to_work(sb, upperdir, upper);
@@ -494,6 +497,12 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 	err = mnt_want_write(strata_upper_mnt(sb));
 	if (err)
 		return err;
+	/*
+	 * A copy-up of this very file may be under way (another task opened
+	 * it for writing): let it finish, then remove what it made.  Copy-up
+	 * takes no union lock, so this cannot deadlock.
+	 */
+	mutex_lock(&STRATA_I(inode)->copy_lock);
 	old = strata_override_creds(sb);
 	upper = strata_upper(dentry);
 	if (!upper) {
@@ -509,17 +518,20 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 		err = strata_replace_by_whiteout(sb, upperdir, upper);
 	}
 	revert_creds(old);
+	if (!err) {
+		if (is_dir)
+			clear_nlink(inode);
+		else if (inode->i_nlink)
+			drop_nlink(inode);
+		/*
+		 * The next lookup builds the dentry afresh; a copy-up that
+		 * waited for the lock sees it unhashed and gives up.
+		 */
+		d_drop(dentry);
+	}
+	mutex_unlock(&STRATA_I(inode)->copy_lock);
 	mnt_drop_write(strata_upper_mnt(sb));
-	if (err)
-		return err;
-
-	if (is_dir)
-		clear_nlink(inode);
-	else if (inode->i_nlink)
-		drop_nlink(inode);
-	/* The next lookup builds the dentry afresh from the branches. */
-	d_drop(dentry);
-	return 0;
+	return err;
 }
 
 int strata_unlink(struct inode *dir, struct dentry *dentry)

@@ -91,12 +91,17 @@ int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth)
 	return err;
 }
 
-/* Unlink or rmdir @d from @dir, if it is still there. */
+/*
+ * Unlink or rmdir @d from @dir, if it is still there.  The extra
+ * reference keeps @d positive (the VFS would turn a dentry nobody else
+ * holds negative), since union entries and open files may still use it.
+ */
 int strata_remove_real(struct dentry *dir, struct dentry *d)
 {
 	struct inode *dinode = d_inode(dir);
 	int err = 0;
 
+	dget(d);
 	inode_lock_nested(dinode, I_MUTEX_PARENT);
 	if (d->d_parent == dir && d_is_positive(d)) {
 		if (d_is_dir(d))
@@ -105,6 +110,7 @@ int strata_remove_real(struct dentry *dir, struct dentry *d)
 			err = strata_do_unlink(dinode, d);
 	}
 	inode_unlock(dinode);
+	dput(d);
 	return err;
 }
 
