@@ -7,6 +7,7 @@
 #   make check [KVER=]   build, boot each kernel in QEMU, run every selftest
 #   make demo  [KVER=]   a guest that mounts a union and shows it
 #   make shell KVER=...  an interactive guest with everything loaded
+#   make crash-test [CYCLES=100]  power cuts during copy-up, then checks
 #   make sparse          the module through sparse (C=1)
 #   make checkpatch      checkpatch.pl on kmod/
 
@@ -15,7 +16,7 @@ O := $(CURDIR)/build
 KERNELS := $(shell scripts/kernels.sh $(KVER))
 
 .PHONY: all module userspace selftests check demo shell bench sparse \
-	checkpatch deps clean install
+	checkpatch deps clean install crash-test
 
 all: module userspace selftests
 
@@ -49,6 +50,11 @@ deps:
 check: deps
 	$(MAKE) all
 	scripts/check.sh $(KERNELS)
+
+CYCLES ?= 100
+crash-test: deps
+	$(MAKE) all
+	scripts/crash-test.sh --cycles $(CYCLES) $(KERNELS)
 
 demo: deps
 	$(MAKE) all

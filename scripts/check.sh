@@ -86,6 +86,19 @@ for k in "$@"; do
 	grep -q -- '-accel kvm' "$logs/qemu.cmdline" 2>/dev/null && accel=kvm
 	summary+=("# $k: $p passed, $f failed, $s skipped ($progs test programs); guest up after ${boot:-?}s, wall $((SECONDS - started))s ($accel)")
 done
+# Power cuts during copy-ups and renames (see scripts/crash-test.sh): a
+# few cycles per kernel here, `make crash-test CYCLES=N` for long runs.
+started=$SECONDS cp_=0 cf_=0
+while IFS= read -r line; do
+	case $line in
+	"ok "*) n=$((n + 1)) cp_=$((cp_ + 1)); echo "ok $n ${line#ok * }" ;;
+	"not ok "*) n=$((n + 1)) cf_=$((cf_ + 1)); echo "not ok $n ${line#not ok * }" ;;
+	"# "*) echo "$line" ;;
+	esac
+done < <("$scripts/crash-test.sh" --cycles "${STRATA_CRASH_CYCLES:-3}" "$@" 2>&1 ||
+	echo "not ok 0 crash test did not complete")
+pass=$((pass + cp_)) fail=$((fail + cf_))
+summary+=("# crash: $cp_ passed, $cf_ failed (${STRATA_CRASH_CYCLES:-3} power-cut cycles per kernel), wall $((SECONDS - started))s")
 if [ "$programs" -eq 0 ]; then
 	n=$((n + 1)) fail=$((fail + 1))
 	echo "not ok $n no test program ran (is build/selftests/ empty?)"
