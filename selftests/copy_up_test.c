@@ -32,55 +32,6 @@
 
 /* ---- local helpers (writable-union tests) ---- */
 
-/* Mount @upper (rw) over @lowers (ro, top first) with br=, plus ",extra". */
-static int wr_mount(const char *mnt, const char *upper, char *const *lowers,
-		    int n, const char *extra)
-{
-	size_t cap = 64 + 2 * strlen(upper) + (extra ? strlen(extra) : 0);
-	char *data, *p, *e;
-	int i, ret;
-
-	for (i = 0; i < n; i++)
-		cap += 2 * strlen(lowers[i]) + 8;
-	data = malloc(cap);
-	if (!data)
-		return -1;
-	e = st_br_escape(upper);
-	p = data + sprintf(data, "br=%s=rw", e);
-	free(e);
-	for (i = 0; i < n; i++) {
-		e = st_br_escape(lowers[i]);
-		p += sprintf(p, ":%s=ro", e);
-		free(e);
-	}
-	if (extra && *extra)
-		sprintf(p, ",%s", extra);
-	ret = mount("none", mnt, "strata", 0, data);
-	free(data);
-	return ret;
-}
-
-/* st_ls() of @dir without the default work directory. */
-static const char *ls_nowork(const char *dir)
-{
-	char *s = st_ls(dir), *hit;
-	const char *w = WORK ":d";
-	size_t n = strlen(w);
-
-	if (!s)
-		return st_fmt("<%s>", strerrorname_np(errno));
-	hit = strstr(s, w);
-	if (hit && (hit == s || hit[-1] == ',') && (!hit[n] || hit[n] == ',')) {
-		if (hit[n] == ',')
-			memmove(hit, hit + n + 1, strlen(hit + n + 1) + 1);
-		else if (hit != s)
-			hit[-1] = 0;
-		else
-			*hit = 0;
-	}
-	return st_fmt("%s", s);
-}
-
 static int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -379,7 +330,7 @@ FIXTURE_TEARDOWN_PARENT(cu)
 #define WORKDIR st_fmt("%s/" WORK, self->l[0])
 
 #define MOUNT() \
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 2, NULL)) \
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2, NULL)) \
 		TH_LOG("mount: %s", strerror(errno))
 
 /* Record the lower branches; LOWER_UNCHANGED() compares at the end. */
@@ -462,7 +413,7 @@ TEST_F(cu, every_trigger_copies_up)
 	close(fd);
 
 	/* Exactly the changed objects (and the parents of new ones). */
-	EXPECT_STREQ(sorted_list(expect), ls_nowork(self->l[0]));
+	EXPECT_STREQ(sorted_list(expect), st_ls_nowork(self->l[0]));
 	EXPECT_STREQ("a:d", st_ls(UP("deep")));
 	EXPECT_STREQ("b:d", st_ls(UP("deep/a")));
 	EXPECT_STREQ("c:d", st_ls(UP("deep/a/b")));
@@ -613,7 +564,7 @@ TEST_F(cu, read_access_never_copies_up)
 	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
 	close(fd);
 
-	EXPECT_STREQ("", ls_nowork(self->l[0])) TH_LOG("a read copied something up");
+	EXPECT_STREQ("", st_ls_nowork(self->l[0])) TH_LOG("a read copied something up");
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
 }
@@ -873,7 +824,7 @@ TEST_F_TIMEOUT(cu, cross_filesystem_copy, 240)
 	xl = !setxattr(st_fmt("%s/full", low), "user.cross", "x", 1, 0);
 	ST_OK(setxattr(st_fmt("%s/full", low), "trusted.cross", "t", 1, 0));
 	lowers[0] = low;
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], lowers, 1, NULL))
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], lowers, 1, NULL))
 		TH_LOG("mount: %s", strerror(errno));
 	ST_OK(truncate(U("full"), 24 * MiB + 4096));	/* copy-up, same size */
 	fd = open(U("sparse"), O_WRONLY);
@@ -943,7 +894,7 @@ TEST_F(cu, concurrent_writers_one_copy)
 	}
 	for (i = 0; i < n; i++)
 		memset(want + i * 64 * 1024, 'A' + i, 4096);
-	EXPECT_STREQ("conc:f", ls_nowork(self->l[0]));
+	EXPECT_STREQ("conc:f", st_ls_nowork(self->l[0]));
 	WORK_EMPTY();
 	got = st_slurp(UP("conc"), &len);
 	ASSERT_NE(NULL, got);
@@ -1253,7 +1204,7 @@ TEST_F(cu, enospc_leaves_union_unchanged)
 	up = strdup(st_fmt("%s/u", small));
 	work = strdup(st_fmt("%s/" WORK, up));
 	ST_OK(st_mkdirs(up));
-	ASSERT_EQ(0, wr_mount(self->mnt, up, lowers, 2, NULL))
+	ASSERT_EQ(0, st_mount_rw(self->mnt, up, lowers, 2, NULL))
 		TH_LOG("mount: %s", strerror(errno));
 	ST_OK(statfs(small, &before));
 
@@ -1272,7 +1223,7 @@ TEST_F(cu, enospc_leaves_union_unchanged)
 	EXPECT_EQ(4 * MiB, st.st_size);
 	EXPECT_EQ(0644, st.st_mode & 07777);
 	EXPECT_EQ(h, st_hash_file(U("big"), NULL));
-	EXPECT_STREQ("", ls_nowork(up));
+	EXPECT_STREQ("", st_ls_nowork(up));
 	EXPECT_STREQ("", st_ls(work)) TH_LOG("leftovers in the work directory");
 	ST_OK(statfs(small, &after));
 	EXPECT_EQ(before.f_bfree, after.f_bfree) TH_LOG("space not given back");

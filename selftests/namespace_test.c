@@ -26,54 +26,6 @@
 
 /* ---- local helpers (writable-union tests) ---- */
 
-static int wr_mount(const char *mnt, const char *upper, char *const *lowers,
-		    int n, const char *extra)
-{
-	size_t cap = 64 + 2 * strlen(upper) + (extra ? strlen(extra) : 0);
-	char *data, *p, *e;
-	int i, ret;
-
-	for (i = 0; i < n; i++)
-		cap += 2 * strlen(lowers[i]) + 8;
-	data = malloc(cap);
-	if (!data)
-		return -1;
-	e = st_br_escape(upper);
-	p = data + sprintf(data, "br=%s=rw", e);
-	free(e);
-	for (i = 0; i < n; i++) {
-		e = st_br_escape(lowers[i]);
-		p += sprintf(p, ":%s=ro", e);
-		free(e);
-	}
-	if (extra && *extra)
-		sprintf(p, ",%s", extra);
-	ret = mount("none", mnt, "strata", 0, data);
-	free(data);
-	return ret;
-}
-
-/* st_ls() of @dir without the default work directory. */
-static const char *ls_nowork(const char *dir)
-{
-	char *s = st_ls(dir), *hit;
-	const char *w = WORK ":d";
-	size_t n = strlen(w);
-
-	if (!s)
-		return st_fmt("<%s>", strerrorname_np(errno));
-	hit = strstr(s, w);
-	if (hit && (hit == s || hit[-1] == ',') && (!hit[n] || hit[n] == ',')) {
-		if (hit[n] == ',')
-			memmove(hit, hit + n + 1, strlen(hit + n + 1) + 1);
-		else if (hit != s)
-			hit[-1] = 0;
-		else
-			*hit = 0;
-	}
-	return st_fmt("%s", s);
-}
-
 /*
  * What the rw directory @dir holds for @name: the type letter of NAME
  * ('W' for a 0/0 character device), then 'w' if ".wh.NAME" exists too;
@@ -218,7 +170,7 @@ FIXTURE_SETUP(ns)
 		strcat(self->lowview, v2);
 		free(v2);
 	}
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 2,
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2,
 			      st_fmt("whiteout=%s", variant->wh)))
 		TH_LOG("mount: %s", strerror(errno));
 }
@@ -304,7 +256,7 @@ TEST_F(ns, create_and_open_flags)
 	EXPECT_STREQ("again", st_cat(U("f2")));
 	EXPECT_STREQ("f", HAS("", "f2"));
 
-	EXPECT_STREQ("f2:f,g:d,new:f,x:f", ls_nowork(self->l[0]));
+	EXPECT_STREQ("f2:f,g:d,new:f,x:f", st_ls_nowork(self->l[0]));
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
 }
@@ -349,7 +301,7 @@ TEST_F(ns, tmpfile_and_linkat)
 	close(fd);
 	close(fd2);
 	EXPECT_STREQ("<ENOENT>", st_ltype(U("never")));
-	EXPECT_STREQ("d:d,e:d", ls_nowork(self->l[0]));
+	EXPECT_STREQ("d:d,e:d", st_ls_nowork(self->l[0]));
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
 }
@@ -390,7 +342,7 @@ TEST_F(ns, mkdir_mknod_symlink)
 	EXPECT_STREQ("a", st_cat(U("sl")));
 	EXPECT_STREQ("f2", st_cat(U("d/sl2")));
 	EXPECT_STREQ("l", HAS("d", "sl2"));
-	EXPECT_STREQ("blk:b,d:d,fifo:p,null:c,sl:l,sock:s", ls_nowork(self->l[0]));
+	EXPECT_STREQ("blk:b,d:d,fifo:p,null:c,sl:l,sock:s", st_ls_nowork(self->l[0]));
 	EXPECT_STREQ("nd:d,sl2:l", LS(UP("d")));
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
@@ -505,10 +457,10 @@ TEST_F(ns, unlink_leaves_whiteouts)
 
 	EXPECT_STREQ("d:d,dl:d,e2:d,e:d,g:d,hl:f,q1:f,q2:f", LS(self->mnt));
 	if (!strcmp(variant->wh, "aufs")) {
-		EXPECT_STREQ(".wh.f1:f,.wh.f2:f,.wh.x:f,d:d", ls_nowork(self->l[0]));
+		EXPECT_STREQ(".wh.f1:f,.wh.f2:f,.wh.x:f,d:d", st_ls_nowork(self->l[0]));
 		EXPECT_STREQ(".wh.a:f", LS(UP("d")));
 	} else {
-		EXPECT_STREQ("d:d,f1:c,f2:c,x:c", ls_nowork(self->l[0]));
+		EXPECT_STREQ("d:d,f1:c,f2:c,x:c", st_ls_nowork(self->l[0]));
 		EXPECT_STREQ("a:c", LS(UP("d")));
 	}
 	WORK_EMPTY();
@@ -559,9 +511,9 @@ TEST_F(ns, rmdir_merged_and_lower)
 
 	EXPECT_STREQ("dl:d,f1:f,f2:f,hl:f,q1:f,q2:f,x:f", LS(self->mnt));
 	if (!strcmp(variant->wh, "aufs")) {
-		EXPECT_STREQ(".wh.d:f,.wh.e2:f,.wh.e:f,.wh.g:f", ls_nowork(self->l[0]));
+		EXPECT_STREQ(".wh.d:f,.wh.e2:f,.wh.e:f,.wh.g:f", st_ls_nowork(self->l[0]));
 	} else {
-		EXPECT_STREQ("d:c,e2:c,e:c,g:c", ls_nowork(self->l[0]));
+		EXPECT_STREQ("d:c,e2:c,e:c,g:c", st_ls_nowork(self->l[0]));
 	}
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
@@ -638,9 +590,9 @@ TEST_F(ns, rename_files)
 
 	EXPECT_STREQ("d:d,dl:d,e2:d,e:d,f2:f,g:d,hl:f,q1:f,q2:f,x:f", LS(self->mnt));
 	if (!strcmp(variant->wh, "aufs")) {
-		EXPECT_STREQ(".wh.f1:f,d:d,e2:d,f2:f,hl:f,x:f", ls_nowork(self->l[0]));
+		EXPECT_STREQ(".wh.f1:f,d:d,e2:d,f2:f,hl:f,x:f", st_ls_nowork(self->l[0]));
 	} else {
-		EXPECT_STREQ("d:d,e2:d,f1:c,f2:f,hl:f,x:f", ls_nowork(self->l[0]));
+		EXPECT_STREQ("d:d,e2:d,f1:c,f2:f,hl:f,x:f", st_ls_nowork(self->l[0]));
 	}
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
@@ -786,7 +738,7 @@ TEST_F(ns, rename_directories)
 	/* The same after a remount (the moves are on disk). */
 	before = view(self->mnt);
 	ST_OK(umount(self->mnt));
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 2,
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2,
 			      st_fmt("whiteout=%s", variant->wh)));
 	after = view(self->mnt);
 	EXPECT_STREQ(before, after);
@@ -846,7 +798,7 @@ TEST_F(ns, created_then_deleted_leaves_nothing)
 	ST_OK(st_put(U("t4"), "t"));
 	ST_OK(rename(U("t4"), U("t5")));
 	ST_OK(unlink(U("t5")));
-	EXPECT_STREQ("", ls_nowork(self->l[0]));
+	EXPECT_STREQ("", st_ls_nowork(self->l[0]));
 	/* Inside a lower directory: it is copied up, but holds nothing. */
 	ST_OK(st_put(U("d/n"), "n"));
 	ST_OK(unlink(U("d/n")));
@@ -854,7 +806,7 @@ TEST_F(ns, created_then_deleted_leaves_nothing)
 	ST_OK(mkdir(U("g/h/nd"), 0755));
 	ST_OK(rmdir(U("g/h/nd")));
 	EXPECT_STREQ("", LS(UP("g/h")));
-	EXPECT_STREQ("d:d,g:d", ls_nowork(self->l[0]));
+	EXPECT_STREQ("d:d,g:d", st_ls_nowork(self->l[0]));
 	WORK_EMPTY();
 	LOWER_UNCHANGED();
 }
@@ -884,7 +836,7 @@ TEST_F(ns, remount_shows_same_view)
 	close(fd);
 	before = view(self->mnt);
 	ST_OK(umount(self->mnt));
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 2,
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2,
 			      st_fmt("whiteout=%s", variant->wh)));
 	after = view(self->mnt);
 	EXPECT_STREQ(before, after);

@@ -30,53 +30,6 @@
 
 /* ---- local helpers (writable-union tests) ---- */
 
-static int wr_mount(const char *mnt, const char *upper, char *const *lowers,
-		    int n, const char *extra)
-{
-	size_t cap = 64 + 2 * strlen(upper) + (extra ? strlen(extra) : 0);
-	char *data, *p, *e;
-	int i, ret;
-
-	for (i = 0; i < n; i++)
-		cap += 2 * strlen(lowers[i]) + 8;
-	data = malloc(cap);
-	if (!data)
-		return -1;
-	e = st_br_escape(upper);
-	p = data + sprintf(data, "br=%s=rw", e);
-	free(e);
-	for (i = 0; i < n; i++) {
-		e = st_br_escape(lowers[i]);
-		p += sprintf(p, ":%s=ro", e);
-		free(e);
-	}
-	if (extra && *extra)
-		sprintf(p, ",%s", extra);
-	ret = mount("none", mnt, "strata", 0, data);
-	free(data);
-	return ret;
-}
-
-static const char *ls_nowork(const char *dir)
-{
-	char *s = st_ls(dir), *hit;
-	const char *w = WORK ":d";
-	size_t n = strlen(w);
-
-	if (!s)
-		return st_fmt("<%s>", strerrorname_np(errno));
-	hit = strstr(s, w);
-	if (hit && (hit == s || hit[-1] == ',') && (!hit[n] || hit[n] == ',')) {
-		if (hit[n] == ',')
-			memmove(hit, hit + n + 1, strlen(hit + n + 1) + 1);
-		else if (hit != s)
-			hit[-1] = 0;
-		else
-			*hit = 0;
-	}
-	return st_fmt("%s", s);
-}
-
 /* "mode uid:gid" of a path, e.g. "4755 1000:1000", or "<ENAME>". */
 static const char *owner_mode(const char *path)
 {
@@ -173,7 +126,7 @@ FIXTURE_SETUP(perm)
 		ST_OK(chmod(p, own[i].mode));
 	}
 	self->userx = st_user_xattr_ok(self->l[1]);
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 1, NULL))
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 1, NULL))
 		TH_LOG("mount: %s", strerror(errno));
 }
 
@@ -264,7 +217,7 @@ TEST_F(perm, unprivileged_refused)
 	});
 
 	/* Not a single copy-up or whiteout. */
-	EXPECT_STREQ("", ls_nowork(self->l[0]));
+	EXPECT_STREQ("", st_ls_nowork(self->l[0]));
 	EXPECT_STREQ("", LS(UP(WORK)));
 	EXPECT_STREQ("644 0:0", owner_mode(LOW("rootfile")));
 	EXPECT_STREQ("root data", st_cat(U("rootfile")));
@@ -425,7 +378,7 @@ TEST_F(perm, read_only_access_leaves_no_trace)
 			}
 		});
 	}
-	EXPECT_STREQ("", ls_nowork(self->l[0]));
+	EXPECT_STREQ("", st_ls_nowork(self->l[0]));
 	EXPECT_STREQ("", LS(UP(WORK)));
 }
 

@@ -111,6 +111,13 @@ char *st_mountinfo(const char *target, char *fstype, size_t flen);
 /* Escape a path for br=: '\' before ':' '=' ',' '\'. */
 char *st_br_escape(const char *path);
 
+/* ---- writable unions ---- */
+/* Mount @upper (rw) over @lowers (ro, top first) with br=, plus ",extra". */
+int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
+		int n, const char *extra);
+/* st_ls() of @dir without the default work directory ".wh..wh.work". */
+const char *st_ls_nowork(const char *dir);
+
 /* ---- privileges ---- */
 /* Run @fn in a child with uid/gid @id and no capabilities; its return value
  * (0..255) is returned, or -1 if the child died. */

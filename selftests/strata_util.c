@@ -870,3 +870,52 @@ int st_drop_caches(void)
 	close(fd);
 	return ret;
 }
+
+/* ---- writable unions ---- */
+
+int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
+		int n, const char *extra)
+{
+	size_t cap = 64 + 2 * strlen(upper) + (extra ? strlen(extra) : 0);
+	char *data, *p, *e;
+	int i, ret;
+
+	for (i = 0; i < n; i++)
+		cap += 2 * strlen(lowers[i]) + 8;
+	data = malloc(cap);
+	if (!data)
+		return -1;
+	e = st_br_escape(upper);
+	p = data + sprintf(data, "br=%s=rw", e);
+	free(e);
+	for (i = 0; i < n; i++) {
+		e = st_br_escape(lowers[i]);
+		p += sprintf(p, ":%s=ro", e);
+		free(e);
+	}
+	if (extra && *extra)
+		sprintf(p, ",%s", extra);
+	ret = mount("none", mnt, "strata", 0, data);
+	free(data);
+	return ret;
+}
+
+const char *st_ls_nowork(const char *dir)
+{
+	static const char w[] = ".wh..wh.work:d";
+	size_t n = sizeof(w) - 1;
+	char *s = st_ls(dir), *hit;
+
+	if (!s)
+		return st_fmt("<%s>", strerrorname_np(errno));
+	hit = strstr(s, w);
+	if (hit && (hit == s || hit[-1] == ',') && (!hit[n] || hit[n] == ',')) {
+		if (hit[n] == ',')
+			memmove(hit, hit + n + 1, strlen(hit + n + 1) + 1);
+		else if (hit != s)
+			hit[-1] = 0;
+		else
+			*hit = 0;
+	}
+	return st_fmt("%s", s);
+}

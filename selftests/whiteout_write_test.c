@@ -27,33 +27,6 @@
 
 /* ---- local helpers (writable-union tests) ---- */
 
-static int wr_mount(const char *mnt, const char *upper, char *const *lowers,
-		    int n, const char *extra)
-{
-	size_t cap = 64 + 2 * strlen(upper) + (extra ? strlen(extra) : 0);
-	char *data, *p, *e;
-	int i, ret;
-
-	for (i = 0; i < n; i++)
-		cap += 2 * strlen(lowers[i]) + 8;
-	data = malloc(cap);
-	if (!data)
-		return -1;
-	e = st_br_escape(upper);
-	p = data + sprintf(data, "br=%s=rw", e);
-	free(e);
-	for (i = 0; i < n; i++) {
-		e = st_br_escape(lowers[i]);
-		p += sprintf(p, ":%s=ro", e);
-		free(e);
-	}
-	if (extra && *extra)
-		sprintf(p, ",%s", extra);
-	ret = mount("none", mnt, "strata", 0, data);
-	free(data);
-	return ret;
-}
-
 /*
  * The entries of a rw-branch directory with what matters about each:
  * "NAME:f0" (file, size), "NAME:W" (0/0 chardev), "NAME:c" (another
@@ -191,7 +164,7 @@ ST_TEARDOWN(wo)
 #define UP(rel) st_fmt("%s/%s", self->l[0], rel)
 #define AUFS (!strcmp(variant->wh, "aufs"))
 #define MOUNT_AS(fmt) \
-	ASSERT_EQ(0, wr_mount(self->mnt, self->l[0], self->l + 1, 2, \
+	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2, \
 			      st_fmt("whiteout=%s", fmt))) \
 		TH_LOG("mount: %s", strerror(errno))
 #define MOUNT() MOUNT_AS(variant->wh)
@@ -468,7 +441,7 @@ TEST_F(wo, enospc_no_inodes_left)
 	ASSERT_EQ(0, mount("tmpfs", small, "tmpfs", 0, "size=4m,nr_inodes=48,mode=0755"));
 	up = strdup(st_fmt("%s/u", small));
 	ST_OK(st_mkdirs(up));
-	ASSERT_EQ(0, wr_mount(self->mnt, up, lowers, 2, st_fmt("whiteout=%s", variant->wh)))
+	ASSERT_EQ(0, st_mount_rw(self->mnt, up, lowers, 2, st_fmt("whiteout=%s", variant->wh)))
 		TH_LOG("mount: %s", strerror(errno));
 	for (i = 0; i < 100; i++) {
 		fd = open(U(st_fmt("fill%02d", i)), O_WRONLY | O_CREAT | O_EXCL, 0644);
