@@ -51,6 +51,10 @@ check: deps
 	$(MAKE) all
 	scripts/check.sh $(KERNELS)
 
+bench: deps
+	$(MAKE) all
+	scripts/bench/run.sh $(KERNELS)
+
 CYCLES ?= 100
 crash-test: deps
 	$(MAKE) all

@@ -137,6 +137,10 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -m 2G -smp 2
 for fs in ext4 xfs btrfs; do
 	qemu+=(-drive "file=$disks/$fs.img,format=raw,if=virtio,cache=unsafe")
 done
+# STRATA_QEMU_ARGS: more QEMU arguments, split at white space (make bench
+# uses "-icount shift=0,sleep=off" to count instructions instead of time).
+read -r -a extra_args <<<"${STRATA_QEMU_ARGS:-}"
+qemu+=("${extra_args[@]}")
 
 if [ "$mode" = shell ]; then
 	echo "qemu-run: $kver ($accel); Ctrl-A x quits, Ctrl-A c is the QEMU monitor"
