@@ -7,10 +7,8 @@
 #include <linux/splice.h>
 #include <linux/xattr.h>
 #include <linux/posix_acl_xattr.h>
-#ifdef STRATA_HAVE_BACKING_FILE_USER_FILE
-#include <linux/backing-file.h>
-#endif
-#ifdef STRATA_HAVE_BACKING_FILE_USER_PATH
+#if defined(STRATA_HAVE_BACKING_FILE_USER_FILE) || \
+	defined(STRATA_HAVE_BACKING_FILE_USER_PATH)
 #include <linux/backing-file.h>
 #endif
 #include "strata.h"

@@ -133,6 +133,7 @@ static int strata_lookup_in(struct super_block *sb,
 			    const struct qstr *name, struct strata_entry **ep)
 {
 	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
+	unsigned int lower_start = pupper ? 1 : 0;
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
@@ -150,12 +151,10 @@ static int strata_lookup_in(struct super_block *sb,
 
 	old = strata_override_creds(sb);
 	for (i = 0; i < n; i++) {
-		struct strata_real r = strata_stack_at(pe, pupper, i);
+		struct strata_real r;
 
 		/* Entering the lower stack: skip what cannot answer. */
-		if (pupper && i == 1 && pe->nr)
-			i += strata_index_first(sb, pe, name);
-		else if (!pupper && i == 0 && pe->nr)
+		if (i == lower_start)
 			i += strata_index_first(sb, pe, name);
 		if (i >= n)
 			break;

@@ -163,6 +163,9 @@ static int strata_fix_copied_ino(struct strata_fs *sfs, struct dentry *realdir,
 		struct dentry *real;
 		u64 ino;
 
+		/* Whiteouts are never listed: no number to fix. */
+		if (d->hidden)
+			continue;
 		real = lookup_one_len_unlocked(d->name, realdir, d->len);
 		if (IS_ERR(real))
 			return PTR_ERR(real);
