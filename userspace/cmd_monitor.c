@@ -48,8 +48,10 @@ void help_monitor(FILE *out)
 "  mount ID: dev MAJ:MIN, rw|ro, whiteout FORMAT, OPTIONS\n"
 "  umount ID\n"
 "  copy-up ID: PATH, SIZE bytes, MS ms\n"
+"  branch-add|branch-del|branch-set ID: index N, MODE, DIR\n"
 "  module unloaded | module loaded\n"
-"PATH is relative to the union's root.  Needs CAP_SYS_ADMIN.\n"
+"PATH is relative to the union's root; MODE is the branch's mode after\n"
+"the change (for branch-del, the mode it had).  Needs CAP_SYS_ADMIN.\n"
 "\n"
 "Options:\n"
 "  -j, --json         one JSON object per line instead\n"
@@ -101,6 +103,7 @@ static void on_ctrl(struct monitor *m, const struct nlmsghdr *nlh, uint8_t cmd)
 static void on_strata(struct monitor *m, const struct nlmsghdr *nlh, uint8_t cmd)
 {
 	struct strata_mount_list l = {};
+	struct strata_branch_change_info br;
 	struct strata_copy_up_info ev;
 	char *why = NULL;
 	uint32_t id;
@@ -130,6 +133,15 @@ static void on_strata(struct monitor *m, const struct nlmsghdr *nlh, uint8_t cmd
 		else
 			report_event_copy_up_text(stdout, &ev);
 		strata_copy_up_free(&ev);
+		break;
+	case STRATA_CMD_BRANCH_CHANGE_NTF:
+		if (strata_branch_change_parse(nlh, &br, &why))
+			break;
+		if (m->json)
+			emit_json(m, report_event_branch_json(&br));
+		else
+			report_event_branch_text(stdout, &br);
+		strata_branch_change_free(&br);
 		break;
 	default:
 		break;		/* an event of a newer module */

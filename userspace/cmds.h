@@ -34,6 +34,10 @@ void help_mount(FILE *out);
 int cmd_umount(int argc, char **argv);
 void help_umount(FILE *out);
 
+/* cmd_branch.c */
+int cmd_branch(int argc, char **argv);
+void help_branch(FILE *out);
+
 /* cmd_status.c */
 int cmd_status(int argc, char **argv);
 void help_status(FILE *out);

@@ -17,8 +17,9 @@
 static const struct command commands[] = {
 	{ "mount",   "mount a union of branch directories", cmd_mount,   help_mount },
 	{ "umount",  "unmount a union",                     cmd_umount,  help_umount },
+	{ "branch",  "add, remove or change branches of a mounted union", cmd_branch, help_branch },
 	{ "status",  "show unions, their branches and counters", cmd_status, help_status },
-	{ "monitor", "follow mounts, unmounts and copy-ups", cmd_monitor, help_monitor },
+	{ "monitor", "follow mounts, unmounts, copy-ups and branch changes", cmd_monitor, help_monitor },
 	{ "version", "print the helper and module versions", cmd_version, help_version },
 };
 

@@ -260,6 +260,16 @@ void report_event_module_text(FILE *out, bool loaded)
 	fprintf(out, "module %s\n", loaded ? "loaded" : "unloaded");
 }
 
+/* "branch-add 3: index 1, ro, /l/new": the path last, it may hold commas. */
+void report_event_branch_text(FILE *out, const struct strata_branch_change_info *ev)
+{
+	fprintf(out, "branch-%s %u: index %u, %s, ", strata_change_name(ev->change),
+		ev->mount_id, ev->index,
+		ev->has_mode ? strata_mode_name(ev->mode) : "?");
+	put_text(out, ev->path);
+	fputc('\n', out);
+}
+
 static json_t *event(const char *name)
 {
 	json_t *o = json_object();
@@ -299,4 +309,19 @@ json_t *report_event_copy_up_json(const struct strata_copy_up_info *ev)
 json_t *report_event_module_json(bool loaded)
 {
 	return event(loaded ? "module-loaded" : "module-unloaded");
+}
+
+json_t *report_event_branch_json(const struct strata_branch_change_info *ev)
+{
+	char name[32];
+	json_t *o;
+
+	snprintf(name, sizeof(name), "branch-%s", strata_change_name(ev->change));
+	o = event(name);
+	json_object_set_new(o, "id", json_integer(ev->mount_id));
+	json_object_set_new(o, "index", json_integer(ev->index));
+	json_object_set_new(o, "path", report_json_string(ev->path));
+	json_object_set_new(o, "mode", ev->has_mode ?
+			    json_string(strata_mode_name(ev->mode)) : json_null());
+	return o;
 }

@@ -25,10 +25,12 @@ void report_event_mount_text(FILE *out, const struct strata_mount_info *m);
 void report_event_umount_text(FILE *out, uint32_t id);
 void report_event_copy_up_text(FILE *out, const struct strata_copy_up_info *ev);
 void report_event_module_text(FILE *out, bool loaded);
+void report_event_branch_text(FILE *out, const struct strata_branch_change_info *ev);
 json_t *report_event_mount_json(const struct strata_mount_info *m);
 json_t *report_event_umount_json(uint32_t id);
 json_t *report_event_copy_up_json(const struct strata_copy_up_info *ev);
 json_t *report_event_module_json(bool loaded);
+json_t *report_event_branch_json(const struct strata_branch_change_info *ev);
 
 /*
  * Print @j (and drop the reference): indented over several lines, or

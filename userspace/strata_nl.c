@@ -55,12 +55,47 @@ static const struct nla_spec copy_up_spec[] = {
 	[STRATA_A_COPY_UP_DURATION_NS]	= { "duration-ns", MNL_TYPE_U64 },
 };
 
+static const struct nla_spec branch_op_spec[] = {
+	[STRATA_A_BRANCH_OP_MOUNT_ID]	= { "mount-id", MNL_TYPE_U32 },
+	[STRATA_A_BRANCH_OP_MOUNT_FD]	= { "mount-fd", MNL_TYPE_U32 },
+	[STRATA_A_BRANCH_OP_INDEX]	= { "index", MNL_TYPE_U32 },
+	[STRATA_A_BRANCH_OP_PATH]	= { "path", MNL_TYPE_NUL_STRING },
+	[STRATA_A_BRANCH_OP_DIR_FD]	= { "dir-fd", MNL_TYPE_U32 },
+	[STRATA_A_BRANCH_OP_MODE]	= { "mode", MNL_TYPE_U32 },
+	[STRATA_A_BRANCH_OP_CHANGE]	= { "change", MNL_TYPE_U32 },
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 const char *strata_mode_name(uint32_t mode)
 {
 	switch (mode) {
 	case STRATA_BRANCH_MODE_RW: return "rw";
 	case STRATA_BRANCH_MODE_RO: return "ro";
 	case STRATA_BRANCH_MODE_RR: return "rr";
+	}
+	return "?";
+}
+
+int strata_mode_parse(const char *s, uint32_t *mode)
+{
+	uint32_t i;
+
+	for (i = STRATA_BRANCH_MODE_RW; i <= STRATA_BRANCH_MODE_RR; i++) {
+		if (!strcmp(s, strata_mode_name(i))) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *strata_change_name(uint32_t change)
+{
+	switch (change) {
+	case STRATA_BRANCH_CHANGE_ADD: return "add";
+	case STRATA_BRANCH_CHANGE_DEL: return "del";
+	case STRATA_BRANCH_CHANGE_SET: return "set";
 	}
 	return "?";
 }
@@ -125,18 +160,66 @@ struct nlmsghdr *strata_req_dump(struct nlmsg_buf *m, uint16_t family)
 	return start(m, family, NLM_F_DUMP);
 }
 
+static bool is_branch_cmd(uint8_t cmd)
+{
+	return cmd == STRATA_CMD_BRANCH_ADD || cmd == STRATA_CMD_BRANCH_DEL ||
+	       cmd == STRATA_CMD_BRANCH_SET;
+}
+
+struct nlmsghdr *strata_req_branch(struct nlmsg_buf *m, uint16_t family,
+				   const struct strata_branch_req *r)
+{
+	bool add = r->cmd == STRATA_CMD_BRANCH_ADD;
+	bool fail;
+
+	/* Refuse here what the kernel would only refuse with EINVAL. */
+	if (!is_branch_cmd(r->cmd) ||
+	    (add && !r->path == (r->dir_fd < 0)) ||
+	    (!add && !r->has_index) ||
+	    (r->cmd == STRATA_CMD_BRANCH_SET && !r->has_mode)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	genlmsg_start(m, family, r->cmd, STRATA_FAMILY_VERSION, NLM_F_ACK);
+	if (r->mount_fd >= 0)
+		fail = nlmsg_put_s32(m, STRATA_A_BRANCH_OP_MOUNT_FD, r->mount_fd);
+	else
+		fail = nlmsg_put_u32(m, STRATA_A_BRANCH_OP_MOUNT_ID, r->mount_id);
+	if (!fail && r->has_index)
+		fail = nlmsg_put_u32(m, STRATA_A_BRANCH_OP_INDEX, r->index);
+	if (!fail && add && r->path)
+		fail = nlmsg_put_strz(m, STRATA_A_BRANCH_OP_PATH, r->path);
+	else if (!fail && add)
+		fail = nlmsg_put_s32(m, STRATA_A_BRANCH_OP_DIR_FD, r->dir_fd);
+	if (!fail && r->has_mode)
+		fail = nlmsg_put_u32(m, STRATA_A_BRANCH_OP_MODE, r->mode);
+	if (fail) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return m->nlh;
+}
+
 const char *strata_req_attr_name(const struct nlmsghdr *req, uint32_t offs)
 {
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(req);
+	const struct nla_spec *spec = mount_spec;
+	size_t n = ARRAY_LEN(mount_spec);
 	const struct nlattr *a;
 	unsigned int type;
 
+	if (mnl_nlmsg_get_payload_len(req) < GENL_HDRLEN)
+		return NULL;
+	/* The attribute set follows from the command. */
+	if (is_branch_cmd(g->cmd)) {
+		spec = branch_op_spec;
+		n = ARRAY_LEN(branch_op_spec);
+	}
 	mnl_attr_for_each(a, req, GENL_HDRLEN) {
 		if ((uint32_t)((const char *)a - (const char *)req) != offs)
 			continue;
 		type = mnl_attr_get_type(a);
-		if (type < sizeof(mount_spec) / sizeof(mount_spec[0]))
-			return mount_spec[type].name;
-		return NULL;
+		return type < n ? spec[type].name : NULL;
 	}
 	return NULL;
 }
@@ -362,6 +445,44 @@ out:
 }
 
 void strata_copy_up_free(struct strata_copy_up_info *ev)
+{
+	free(ev->path);
+	ev->path = NULL;
+}
+
+int strata_branch_change_parse(const struct nlmsghdr *nlh,
+			       struct strata_branch_change_info *ev, char **why)
+{
+	NLA_TABLE(t, "branch-op", branch_op_spec);
+	const struct nlattr **tb = t_tb;
+	int ret = -1;
+
+	memset(ev, 0, sizeof(*ev));
+	if (nla_parse_msg(nlh, GENL_HDRLEN, &t)) {
+		fail(why, &t, "branch-change event");
+		goto out;
+	}
+	if (!tb[STRATA_A_BRANCH_OP_MOUNT_ID] || !tb[STRATA_A_BRANCH_OP_CHANGE] ||
+	    !tb[STRATA_A_BRANCH_OP_INDEX] || !tb[STRATA_A_BRANCH_OP_PATH]) {
+		fail(why, NULL, "branch-change event without mount id, change, "
+		     "index or path");
+		goto out;
+	}
+	ev->mount_id = mnl_attr_get_u32(tb[STRATA_A_BRANCH_OP_MOUNT_ID]);
+	ev->change = mnl_attr_get_u32(tb[STRATA_A_BRANCH_OP_CHANGE]);
+	ev->index = mnl_attr_get_u32(tb[STRATA_A_BRANCH_OP_INDEX]);
+	ev->path = xstrdup(mnl_attr_get_str(tb[STRATA_A_BRANCH_OP_PATH]));
+	if (tb[STRATA_A_BRANCH_OP_MODE]) {
+		ev->has_mode = true;
+		ev->mode = mnl_attr_get_u32(tb[STRATA_A_BRANCH_OP_MODE]);
+	}
+	ret = 0;
+out:
+	nla_table_done(&t);
+	return ret;
+}
+
+void strata_branch_change_free(struct strata_branch_change_info *ev)
 {
 	free(ev->path);
 	ev->path = NULL;
@@ -613,6 +734,24 @@ int strata_dump(struct strata_nl *c, struct strata_mount_list *l)
 	if (run(c, strata_req_dump(&c->req, c->fam.id), l))
 		return -1;
 	return strata_mount_list_finish(l, &c->why);
+}
+
+int strata_branch_op(struct strata_nl *c, const struct strata_branch_req *r)
+{
+	struct nlmsghdr *req;
+
+	free(c->why);
+	c->why = NULL;
+	memset(&c->s->ack, 0, sizeof(c->s->ack));
+	if (!genl_has_op(&c->fam, r->cmd, GENL_CMD_CAP_DO)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	req = strata_req_branch(&c->req, c->fam.id, r);
+	if (!req)
+		return -1;
+	/* A do without a reply: only the ACK comes back. */
+	return nl_transact(c->s, req, NULL, NULL);
 }
 
 const char *strata_nl_strerror(struct strata_nl *c, int err, char *buf, size_t len)

@@ -51,6 +51,32 @@ struct strata_mount_list {
 	size_t n, cap;
 };
 
+/*
+ * One branch-add, branch-del or branch-set request.  The union is given by
+ * a descriptor of anything inside it (mount_fd >= 0) or else by its id;
+ * branch-add names the directory by path or by descriptor (dir_fd >= 0).
+ */
+struct strata_branch_req {
+	uint8_t cmd;			/* STRATA_CMD_BRANCH_ADD, _DEL or _SET */
+	int mount_fd;
+	uint32_t mount_id;
+	bool has_index;			/* add: else the kernel's default (1) */
+	uint32_t index;
+	bool has_mode;			/* add: else the kernel's default (ro) */
+	uint32_t mode;			/* enum strata_branch_mode */
+	const char *path;		/* add: the directory, or NULL and ... */
+	int dir_fd;			/* ... a descriptor of it */
+};
+
+struct strata_branch_change_info {
+	uint32_t mount_id;
+	uint32_t change;		/* enum strata_branch_change */
+	uint32_t index;
+	char *path;			/* as the branch was added */
+	bool has_mode;
+	uint32_t mode;			/* the mode it has (set: the new one) */
+};
+
 struct strata_copy_up_info {
 	uint32_t mount_id;
 	char *path;			/* relative to the union's root, "/..." */
@@ -62,6 +88,14 @@ struct strata_copy_up_info {
 struct nlmsghdr *strata_req_get_fd(struct nlmsg_buf *m, uint16_t family, int fd);
 struct nlmsghdr *strata_req_get_id(struct nlmsg_buf *m, uint16_t family, uint32_t id);
 struct nlmsghdr *strata_req_dump(struct nlmsg_buf *m, uint16_t family);
+/*
+ * A branch-add, branch-del or branch-set request (with an ACK).  NULL with
+ * errno EINVAL when @r is not one of these or lacks what its command
+ * needs (branch-add: a path or dir_fd; del and set: the index; set: the
+ * mode), with ENOMEM when it does not fit.
+ */
+struct nlmsghdr *strata_req_branch(struct nlmsg_buf *m, uint16_t family,
+				   const struct strata_branch_req *r);
 /*
  * The name of the attribute at byte offset @offs of request @req (as the
  * kernel's NLMSGERR_ATTR_OFFS gives it), e.g. "fd"; NULL if none.
@@ -87,10 +121,17 @@ struct strata_mount_info *strata_mount_find(struct strata_mount_list *l, uint32_
 int strata_copy_up_parse(const struct nlmsghdr *nlh, struct strata_copy_up_info *ev,
 			 char **why);
 void strata_copy_up_free(struct strata_copy_up_info *ev);
+/* A branch-change event; the path is malloc'ed (strata_branch_change_free). */
+int strata_branch_change_parse(const struct nlmsghdr *nlh,
+			       struct strata_branch_change_info *ev, char **why);
+void strata_branch_change_free(struct strata_branch_change_info *ev);
 int strata_mount_del_parse(const struct nlmsghdr *nlh, uint32_t *id, char **why);
 
 const char *strata_mode_name(uint32_t mode);		/* "rw", "ro", "rr", "?" */
 const char *strata_whiteout_name(uint32_t whiteout);	/* "aufs", "overlay", "?" */
+const char *strata_change_name(uint32_t change);	/* "add", "del", "set", "?" */
+/* Parse "rw", "ro" or "rr"; returns 0, or -1 when @s is none of these. */
+int strata_mode_parse(const char *s, uint32_t *mode);
 
 /* ---- the client ---- */
 struct strata_nl {
@@ -119,6 +160,13 @@ void strata_nl_close(struct strata_nl *c);
 int strata_get_by_fd(struct strata_nl *c, int fd, struct strata_mount_list *l);
 int strata_get_by_id(struct strata_nl *c, uint32_t id, struct strata_mount_list *l);
 int strata_dump(struct strata_nl *c, struct strata_mount_list *l);
+
+/*
+ * Run one branch request (strata_req_branch).  Returns 0, or -1 with errno
+ * set (EOPNOTSUPP when the module has no such command); the reason is in
+ * strata_nl_strerror().
+ */
+int strata_branch_op(struct strata_nl *c, const struct strata_branch_req *r);
 
 /*
  * Why the last call failed with @err: the errno text, the kernel's

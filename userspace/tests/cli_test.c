@@ -154,7 +154,7 @@ TEST(cli_status_monitor_usage)
 
 	CHECK_INT(RUN(&out, &err, "--help"), 0);
 	CHECK_CONTAINS(out, "  status    show unions, their branches and counters\n");
-	CHECK_CONTAINS(out, "  monitor   follow mounts, unmounts and copy-ups\n");
+	CHECK_CONTAINS(out, "  monitor   follow mounts, unmounts, copy-ups and branch changes\n");
 	CHECK_INT(RUN(&out, &err, "status", "--help"), 0);
 	CHECK_CONTAINS(out, "Usage: strata status [OPTIONS] [PATH]");
 	CHECK_CONTAINS(out, "--json");
@@ -204,4 +204,85 @@ TEST(cli_status_without_module)
 	CHECK_INT(RUN(&out, &err, "version"), 0);
 	CHECK(!strstr(out, "netlink family"));
 	CHECK_STR(err, "");
+}
+
+TEST(cli_branch_help)
+{
+	char *out, *err;
+
+	CHECK_INT(RUN(&out, &err, "--help"), 0);
+	CHECK_CONTAINS(out, "  branch    add, remove or change branches of a mounted union\n");
+	CHECK_INT(RUN(&out, &err, "branch", "--help"), 0);
+	CHECK_CONTAINS(out, "Usage: strata branch add [OPTIONS] [--mode rw|ro|rr] [--index N | --top]");
+	CHECK_CONTAINS(out, "strata branch rm [OPTIONS] MOUNTPOINT BRANCH");
+	CHECK_CONTAINS(out, "strata branch mode [OPTIONS] MOUNTPOINT BRANCH rw|ro|rr");
+	CHECK_CONTAINS(out, "Exit status: 0 done, 1 the change failed");
+	CHECK_INT(RUN(&out, &err, "help", "branch"), 0);
+	CHECK_CONTAINS(out, "Usage: strata branch");
+	CHECK_INT(RUN(&out, &err, "branch", "rm", "-h"), 0);
+	CHECK_CONTAINS(out, "Usage: strata branch");
+	CHECK_INT(RUN(&out, &err, "help", "monitor"), 0);
+	CHECK_CONTAINS(out, "branch-add|branch-del|branch-set ID: index N, MODE, DIR");
+}
+
+TEST(cli_branch_usage_errors)
+{
+	char *out, *err;
+
+#define USAGE(msg, ...) do {						\
+	CHECK_INT(RUN(&out, &err, "branch", __VA_ARGS__), 2);		\
+	CHECK_STR(err, "strata: branch: " msg "\nTry 'strata branch --help'.\n"); \
+	CHECK_STR(out, "");						\
+} while (0)
+	CHECK_INT(test_run_helper((char *const[]){ "strata", "branch", NULL }, &out, &err), 2);
+	CHECK_STR(err, "strata: branch: missing subcommand (add, rm or mode)\n"
+		  "Try 'strata branch --help'.\n");
+	USAGE("unknown subcommand 'del'", "del", "/u", "1");
+	USAGE("add: missing MOUNTPOINT", "add");
+	USAGE("add: missing DIR", "add", "/u");
+	USAGE("rm: missing BRANCH", "rm", "/u");
+	USAGE("mode: missing BRANCH", "mode", "/u");
+	USAGE("mode: missing MODE", "mode", "/u", "1");
+	USAGE("unexpected argument '/c'", "add", "/u", "/b", "/c");
+	USAGE("unexpected argument '2'", "rm", "/u", "1", "2");
+	USAGE("unknown mode 'xx' (rw, ro or rr)", "add", "--mode", "xx", "/u", "/b");
+	USAGE("unknown mode 'RW' (rw, ro or rr)", "mode", "/u", "0", "RW");
+	USAGE("bad index '-1'", "add", "--index", "-1", "/u", "/b");
+	USAGE("bad index '1x'", "add", "-i", "1x", "/u", "/b");
+	USAGE("bad index '4294967296'", "add", "--index", "4294967296", "/u", "/b");
+	USAGE("--index and --top exclude each other", "add", "--top", "-i", "1", "/u", "/b");
+	USAGE("rm takes no --mode, --index or --top", "rm", "--top", "/u", "1");
+	USAGE("mode takes no --mode, --index or --top", "mode", "-M", "ro", "/u", "1", "rr");
+	USAGE("unknown option '--frob'", "add", "--frob", "/u", "/b");
+	USAGE("option '--module' needs an argument", "rm", "/u", "1", "--module");
+	USAGE("empty branch", "rm", "/u", "");
+#undef USAGE
+}
+
+TEST(cli_branch_bad_paths)
+{
+	char *out, *err, *want;
+
+	/* Paths are checked before the kernel is asked anything. */
+	CHECK_INT(RUN(&out, &err, "branch", "rm", "/nonexistent/u", "1"), 1);
+	CHECK_STR(err, "strata: /nonexistent/u: No such file or directory\n");
+	CHECK_INT(RUN(&out, &err, "branch", "add", (char *)test_tmpdir(), "/nonexistent/b"), 1);
+	want = xasprintf("strata: %s: branch /nonexistent/b: No such file or directory\n",
+			 test_tmpdir());
+	CHECK_STR(err, want);
+	CHECK_INT(RUN(&out, &err, "branch", "mode", "/etc/hostname", "1", "ro"), 1);
+	CHECK_STR(err, "strata: /etc/hostname: Not a directory\n");
+	CHECK_STR(out, "");
+}
+
+TEST(cli_branch_without_module)
+{
+	char *out, *err;
+
+	if (fs_is_registered("strata") != 0)
+		SKIP("strata is registered on this host");
+	CHECK_INT(RUN(&out, &err, "branch", "rm", "--module", "/nonexistent/strata.ko",
+		      (char *)test_tmpdir(), "1"), 1);
+	CHECK_STR(err, "strata: module /nonexistent/strata.ko: No such file or directory\n");
+	CHECK_STR(out, "");
 }

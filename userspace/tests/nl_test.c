@@ -512,3 +512,233 @@ TEST(nl_attr_stream_check)
 	CHECK_INT(nla_check_stream(trailing, sizeof(trailing)), -1);
 	CHECK_INT(nla_check_stream(ok, 0), 0);
 }
+
+/* ---- branch changes ---- */
+
+TEST(nl_request_branch_add)
+{
+	static const uint8_t want[] = {
+		52, 0, 0, 0, 0x1c, 0, 0x05, 0,	/* REQUEST | ACK */
+		0, 0, 0, 0, 0, 0, 0, 0,
+		STRATA_CMD_BRANCH_ADD, 1, 0, 0,
+		8, 0, 2, 0, 5, 0, 0, 0,		/* mount-fd = 5 */
+		8, 0, 3, 0, 0, 0, 0, 0,		/* index = 0 */
+		8, 0, 4, 0, '/', 'l', 'n', 0,	/* path = "/ln" */
+		8, 0, 6, 0, 0, 0, 0, 0,		/* mode = rw */
+	};
+	struct strata_branch_req r = {
+		.cmd = STRATA_CMD_BRANCH_ADD, .mount_fd = 5, .dir_fd = -1,
+		.has_index = true, .index = 0,
+		.has_mode = true, .mode = STRATA_BRANCH_MODE_RW, .path = "/ln",
+	};
+	struct nlmsg_buf m = {};
+	struct nlmsghdr *nlh = strata_req_branch(&m, 0x1c, &r);
+
+	CHECK(nlh);
+	CHECK_INT(nlh->nlmsg_len, sizeof(want));
+	CHECK(!memcmp(nlh, want, sizeof(want)));
+	CHECK_STR(strata_req_attr_name(nlh, 20), "mount-fd");
+	CHECK_STR(strata_req_attr_name(nlh, 28), "index");
+	CHECK_STR(strata_req_attr_name(nlh, 36), "path");
+	CHECK_STR(strata_req_attr_name(nlh, 44), "mode");
+	CHECK(!strata_req_attr_name(nlh, 48));
+
+	/* By id and directory descriptor, the kernel's defaults otherwise. */
+	r = (struct strata_branch_req){
+		.cmd = STRATA_CMD_BRANCH_ADD, .mount_fd = -1, .mount_id = 9,
+		.dir_fd = 4,
+	};
+	nlh = strata_req_branch(&m, 0x1c, &r);
+	CHECK(nlh);
+	CHECK_INT(nlh->nlmsg_len, 20 + 8 + 8);
+	CHECK_INT(((uint8_t *)nlh)[16], STRATA_CMD_BRANCH_ADD);
+	CHECK_STR(strata_req_attr_name(nlh, 20), "mount-id");
+	CHECK_INT(*(uint32_t *)((uint8_t *)nlh + 24), 9);
+	CHECK_STR(strata_req_attr_name(nlh, 28), "dir-fd");
+	CHECK_INT(*(int32_t *)((uint8_t *)nlh + 32), 4);
+	nlmsg_free(&m);
+}
+
+TEST(nl_request_branch_del_and_set)
+{
+	static const uint8_t want_del[] = {
+		36, 0, 0, 0, 0x1c, 0, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		STRATA_CMD_BRANCH_DEL, 1, 0, 0,
+		8, 0, 2, 0, 3, 0, 0, 0,		/* mount-fd = 3 */
+		8, 0, 3, 0, 2, 0, 0, 0,		/* index = 2 */
+	};
+	static const uint8_t want_set[] = {
+		44, 0, 0, 0, 0x1c, 0, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		STRATA_CMD_BRANCH_SET, 1, 0, 0,
+		8, 0, 1, 0, 7, 0, 0, 0,		/* mount-id = 7 */
+		8, 0, 3, 0, 1, 0, 0, 0,		/* index = 1 */
+		8, 0, 6, 0, 2, 0, 0, 0,		/* mode = rr */
+	};
+	struct strata_branch_req r = {
+		.cmd = STRATA_CMD_BRANCH_DEL, .mount_fd = 3, .dir_fd = -1,
+		.has_index = true, .index = 2,
+	};
+	struct nlmsg_buf m = {};
+	struct nlmsghdr *nlh = strata_req_branch(&m, 0x1c, &r);
+
+	CHECK(nlh);
+	CHECK_INT(nlh->nlmsg_len, sizeof(want_del));
+	CHECK(!memcmp(nlh, want_del, sizeof(want_del)));
+	CHECK_STR(strata_req_attr_name(nlh, 28), "index");
+
+	r = (struct strata_branch_req){
+		.cmd = STRATA_CMD_BRANCH_SET, .mount_fd = -1, .mount_id = 7,
+		.dir_fd = -1, .has_index = true, .index = 1,
+		.has_mode = true, .mode = STRATA_BRANCH_MODE_RR,
+	};
+	nlh = strata_req_branch(&m, 0x1c, &r);
+	CHECK(nlh);
+	CHECK_INT(nlh->nlmsg_len, sizeof(want_set));
+	CHECK(!memcmp(nlh, want_set, sizeof(want_set)));
+	CHECK_STR(strata_req_attr_name(nlh, 36), "mode");
+	nlmsg_free(&m);
+}
+
+TEST(nl_request_branch_refused)
+{
+	struct strata_branch_req r = { .mount_fd = 3, .dir_fd = -1 };
+	struct nlmsg_buf m = {};
+
+	/* Not a branch command. */
+	r.cmd = STRATA_CMD_MOUNT_GET;
+	errno = 0;
+	CHECK(!strata_req_branch(&m, 0x1c, &r));
+	CHECK_INT(errno, EINVAL);
+	/* add: neither a path nor a descriptor, or both */
+	r.cmd = STRATA_CMD_BRANCH_ADD;
+	CHECK(!strata_req_branch(&m, 0x1c, &r));
+	r.path = "/x";
+	r.dir_fd = 4;
+	CHECK(!strata_req_branch(&m, 0x1c, &r));
+	/* del and set without an index, set without a mode */
+	r.path = NULL;
+	r.dir_fd = -1;
+	r.cmd = STRATA_CMD_BRANCH_DEL;
+	CHECK(!strata_req_branch(&m, 0x1c, &r));
+	r.cmd = STRATA_CMD_BRANCH_SET;
+	r.has_index = true;
+	CHECK(!strata_req_branch(&m, 0x1c, &r));
+	r.has_mode = true;
+	CHECK(strata_req_branch(&m, 0x1c, &r));
+	nlmsg_free(&m);
+}
+
+TEST(nl_branch_error_names_the_attribute)
+{
+	struct strata_branch_req r = {
+		.cmd = STRATA_CMD_BRANCH_DEL, .mount_fd = 3, .dir_fd = -1,
+		.has_index = true, .index = 9,
+	};
+	struct strata_nl c = {};
+	struct nl_sock s = {};
+	char buf[256];
+
+	c.s = &s;
+	strata_req_branch(&c.req, 0x1c, &r);
+	s.ack.error = EINVAL;
+	strcpy(s.ack.msg, "no branch at index 9 (3 branches)");
+	s.ack.has_offs = true;
+	s.ack.offs = 28;
+	CHECK_STR(strata_nl_strerror(&c, EINVAL, buf, sizeof(buf)),
+		  "Invalid argument (kernel: no branch at index 9 (3 branches), attribute index)");
+	/* The same offset in a mount-get request is another attribute set. */
+	strata_req_get_id(&c.req, 0x1c, 1);
+	s.ack.offs = 20;
+	CHECK_STR(strata_nl_strerror(&c, EINVAL, buf, sizeof(buf)),
+		  "Invalid argument (kernel: no branch at index 9 (3 branches), attribute id)");
+	nlmsg_free(&c.req);
+}
+
+TEST(nl_branch_change_event)
+{
+	struct strata_branch_change_info ev;
+	static struct tmsg t;
+	char *why = NULL;
+
+	CHECK_INT(strata_branch_change_parse(NLH(branch_change_ntf), &ev, &why), 0);
+	CHECK_INT(ev.mount_id, 3);
+	CHECK_INT(ev.change, STRATA_BRANCH_CHANGE_ADD);
+	CHECK_INT(ev.index, 1);
+	CHECK_STR(ev.path, "/l/new");
+	CHECK(ev.has_mode);
+	CHECK_INT(ev.mode, STRATA_BRANCH_MODE_RO);
+	strata_branch_change_free(&ev);
+	CHECK(!ev.path);
+
+	/* Unknown attributes are skipped; the mode is optional. */
+	t_start(&t, 0x1c, STRATA_CMD_BRANCH_CHANGE_NTF);
+	t_u32(&t, STRATA_A_BRANCH_OP_MOUNT_ID, 4);
+	t_u32(&t, STRATA_A_BRANCH_OP_CHANGE, STRATA_BRANCH_CHANGE_DEL);
+	t_u32(&t, STRATA_A_BRANCH_OP_INDEX, 2);
+	t_str(&t, STRATA_A_BRANCH_OP_PATH, "/l/2");
+	t_u32(&t, 99, 1);
+	CHECK_INT(strata_branch_change_parse(t_done(&t), &ev, &why), 0);
+	CHECK_INT(ev.change, STRATA_BRANCH_CHANGE_DEL);
+	CHECK(!ev.has_mode);
+	strata_branch_change_free(&ev);
+
+	/* Without a path. */
+	t_start(&t, 0x1c, STRATA_CMD_BRANCH_CHANGE_NTF);
+	t_u32(&t, STRATA_A_BRANCH_OP_MOUNT_ID, 4);
+	t_u32(&t, STRATA_A_BRANCH_OP_CHANGE, STRATA_BRANCH_CHANGE_SET);
+	t_u32(&t, STRATA_A_BRANCH_OP_INDEX, 0);
+	CHECK_INT(strata_branch_change_parse(t_done(&t), &ev, &why), -1);
+	CHECK_INT(errno, EBADMSG);
+	CHECK_STR(why, "branch-change event without mount id, change, index or path");
+	CHECK(!ev.path);
+	free(why);
+	why = NULL;
+
+	/* A u32 of the wrong size. */
+	t_start(&t, 0x1c, STRATA_CMD_BRANCH_CHANGE_NTF);
+	t_attr(&t, STRATA_A_BRANCH_OP_MOUNT_ID, "ab", 2);
+	t_u32(&t, STRATA_A_BRANCH_OP_CHANGE, STRATA_BRANCH_CHANGE_SET);
+	t_u32(&t, STRATA_A_BRANCH_OP_INDEX, 0);
+	t_str(&t, STRATA_A_BRANCH_OP_PATH, "/l/2");
+	CHECK_INT(strata_branch_change_parse(t_done(&t), &ev, &why), -1);
+	CHECK_CONTAINS(why, "branch-change event: ");
+	CHECK_CONTAINS(why, "mount-id");
+	free(why);
+	why = NULL;
+
+	/* A path without its NUL. */
+	t_start(&t, 0x1c, STRATA_CMD_BRANCH_CHANGE_NTF);
+	t_u32(&t, STRATA_A_BRANCH_OP_MOUNT_ID, 4);
+	t_u32(&t, STRATA_A_BRANCH_OP_CHANGE, STRATA_BRANCH_CHANGE_SET);
+	t_u32(&t, STRATA_A_BRANCH_OP_INDEX, 0);
+	t_attr(&t, STRATA_A_BRANCH_OP_PATH, "/l/2", 4);
+	CHECK_INT(strata_branch_change_parse(t_done(&t), &ev, &why), -1);
+	CHECK_CONTAINS(why, "path");
+	free(why);
+	why = NULL;
+
+	/* An attribute running past the end of the message. */
+	{
+		uint8_t buf[sizeof(branch_change_ntf)];
+
+		memcpy(buf, branch_change_ntf, sizeof(buf));
+		buf[20] = 0xf0;
+		CHECK_INT(strata_branch_change_parse(NLH(buf), &ev, &why), -1);
+		CHECK(why);
+		free(why);
+	}
+}
+
+TEST(nl_mode_and_change_names)
+{
+	uint32_t mode = 7;
+
+	CHECK_INT(strata_mode_parse("rr", &mode), 0);
+	CHECK_INT(mode, STRATA_BRANCH_MODE_RR);
+	CHECK_INT(strata_mode_parse("rw", &mode), 0);
+	CHECK_INT(mode, STRATA_BRANCH_MODE_RW);
+	CHECK_INT(strata_mode_parse("RO", &mode), -1);
+	CHECK_INT(strata_mode_parse("", &mode), -1);
+	CHECK_STR(strata_change_name(STRATA_BRANCH_CHANGE_SET), "set");
+	CHECK_STR(strata_change_name(42), "?");
+}

@@ -204,3 +204,31 @@ TEST(report_events_json)
 	free(out);
 	strata_mount_list_free(&l);
 }
+
+TEST(report_branch_events)
+{
+	struct strata_branch_change_info ev;
+	char *why = NULL, *out;
+
+	CHECK_INT(strata_branch_change_parse(NLH(branch_change_ntf), &ev, &why), 0);
+	CAPTURE(out, report_event_branch_text(f, &ev));
+	CHECK_STR(out, "branch-add 3: index 1, ro, /l/new\n");
+	free(out);
+	CAPTURE(out, report_json_print(f, report_event_branch_json(&ev), true));
+	CHECK_STR(out, "{\"event\":\"branch-add\",\"id\":3,\"index\":1,"
+		  "\"path\":\"/l/new\",\"mode\":\"ro\"}\n");
+	free(out);
+	strata_branch_change_free(&ev);
+
+	/* A newer change, no mode, a path with a newline. */
+	ev = (struct strata_branch_change_info){
+		.mount_id = 4, .change = 9, .index = 0, .path = (char *)"/a\nb",
+	};
+	CAPTURE(out, report_event_branch_text(f, &ev));
+	CHECK_STR(out, "branch-? 4: index 0, ?, /a\\012b\n");
+	free(out);
+	CAPTURE(out, report_json_print(f, report_event_branch_json(&ev), true));
+	CHECK_STR(out, "{\"event\":\"branch-?\",\"id\":4,\"index\":0,"
+		  "\"path\":\"/a\\nb\",\"mode\":null}\n");
+	free(out);
+}
