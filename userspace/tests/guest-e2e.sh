@@ -46,9 +46,6 @@ echo hidden >"$root/l2/gone"
 
 expect "version shows the module" 0 "strata module " $S version
 
-expect "top branch defaults to rw, which the module refuses" 1 \
-	"strata: mount $m: branch $root/l1: writable branches are not supported yet" \
-	$S mount "$m" "$root/l1" "$root/l2"
 expect "read-only union mounts" 0 "" $S mount "$m" "$root/l1=ro" "$root/l2=rr"
 check "top file wins" [ "$(cat "$m/f")" = top ]
 check "directories merge" [ -f "$m/d/x" -a -f "$m/d/y" ]
@@ -113,6 +110,130 @@ expect "union over a union" 0 "" $S mount "$root/m2" "$root/m1=ro"
 expect "stacking too deep" 1 "branch $root/m2: stacking too deep" $S mount "$m" "$root/m2=ro"
 $S umount "$root/m2"
 $S umount "$root/m1"
+
+# Live branch changes on a writable union, followed by a monitor.  The
+# steps that flip the union between writable and read-only come last and
+# are bounded: a write blocked in the kernel must not stop the script.
+hung=
+# bexpect DESC RC TEXT CMD...: expect, but fail after 20 s still running
+bexpect() {
+	desc=$1 want=$2 text=$3
+	shift 3
+	if [ -n "$hung" ]; then
+		ok "# SKIP $desc: an earlier command hung"
+		return
+	fi
+	"$@" >"$b/.out" 2>&1 &
+	pid=$!
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 20 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		hung=1
+		bad "$desc: still running after 20 s; kernel stack:"
+		sed 's/^/#   /' /proc/$pid/stack
+		return
+	fi
+	wait $pid
+	rc=$?
+	out=$(cat "$b/.out")
+	if [ "$rc" -eq "$want" ] && { [ -z "$text" ] || echo "$out" | grep -qF -- "$text"; }; then
+		ok "$desc"
+	else
+		bad "$desc: rc=$rc, output: $out"
+	fi
+}
+# order MNT: the union's branches as "DIR=MODE ..." from strata status
+order() {
+	$S status "$1" | awk '$1 ~ /^[0-9]+$/ { printf "%s=%s ", $4, $2 }'
+}
+
+b=$root/br
+bm=$b/mnt
+mkdir -p "$b/up" "$b/lo" "$b/new" "$b/top" "$bm"
+echo lo >"$b/lo/lofile"
+echo new >"$b/new/newfile"
+$S monitor --json >"$b/events" 2>&1 &
+mon=$!
+sleep 1		# joined before the first change
+expect "rw union (top defaults to rw)" 0 "" $S mount "$bm" "$b/up" "$b/lo=ro"
+expect "branch add a lower directory" 0 "" $S branch add "$bm" "$b/new"
+check "its file is visible" [ "$(cat "$bm/newfile" 2>/dev/null)" = new ]
+st=$(order "$bm")
+check "status shows it under the top: $st" [ "$st" = "$b/up=rw $b/new=ro $b/lo=ro " ]
+expect "branch rm of a directory that is no branch" 1 \
+	"strata: $bm: branch $b: not a branch of this union" $S branch rm "$bm" "$b"
+expect "branch rm past the bottom" 1 "no branch at index 9" $S branch rm "$bm" 9
+expect "branch mode to rw" 1 "cannot become rw" $S branch mode "$bm" 1 rw
+expect "branch rm of the rw top" 1 "set it ro or rr first" $S branch rm "$bm" 0
+expect "branch add of a missing directory" 1 \
+	"strata: $bm: branch $b/nope: No such file or directory" \
+	$S branch add "$bm" "$b/nope"
+expect "branch add usage error" 2 "unknown mode 'xx'" \
+	$S branch add --mode xx "$bm" "$b/new"
+expect "branch on a directory that is no union" 1 "not inside a strata union" \
+	$S branch rm "$b/up" 1
+exec 3<"$bm/lofile"
+expect "branch rm of a busy branch" 1 "in use" $S branch rm "$bm" "$b/lo"
+exec 3<&-
+expect "branch rm by directory" 0 "" $S branch rm "$bm" "$b/new"
+check "its files disappear" [ ! -e "$bm/newfile" ]
+expect "branch mode of a lower branch, by directory" 0 "" \
+	$S branch mode "$bm" "$b/lo" rr
+bexpect "branch mode 0 rr" 0 "" $S branch mode "$bm" 0 rr
+bexpect "the union is read-only now" 1 "Read-only file system" touch "$bm/t1"
+bexpect "branch add --top --mode rw" 0 "" \
+	$S branch add --top --mode rw "$bm" "$b/top"
+bexpect "writable again" 0 "" touch "$bm/t2"
+bexpect "branch rm once it is idle" 0 "" $S branch rm -v "$bm" 2
+if [ -z "$hung" ]; then
+	check "new files land in the new top" [ -f "$b/top/t2" -a ! -e "$b/up/t2" ]
+	check "and the removed branch's files disappear" [ ! -e "$bm/lofile" ]
+	st=$(order "$bm")
+	check "status shows the new order: $st" [ "$st" = "$b/top=rw $b/up=rr " ]
+fi
+if [ -z "$hung" ]; then
+	$S umount "$bm"
+else
+	umount -l "$bm"
+fi
+sleep 1
+kill "$mon"
+wait "$mon"
+grep branch- "$b/events" | sed 's/^/# /'
+n=$(grep -c '"event":"branch-' "$b/events")
+want=6
+[ -z "$hung" ] || want=4
+check "monitor saw $want branch events, saw $n" [ "$n" -eq "$want" ]
+check "monitor: branch-add of new at 1" grep -q \
+	'"event":"branch-add",.*"index":1,"path":"'"$b/new"'","mode":"ro"' "$b/events"
+check "monitor: branch-del of new" grep -q \
+	'"event":"branch-del",.*"index":1,"path":"'"$b/new"'","mode":"ro"' "$b/events"
+check "monitor: branch-set of 0 to rr" grep -q \
+	'"event":"branch-set",.*"index":0,"path":"'"$b/up"'","mode":"rr"' "$b/events"
+[ -n "$hung" ] || check "monitor: branch-add on top" grep -q \
+	'"event":"branch-add",.*"index":0,"path":"'"$b/top"'","mode":"rw"' "$b/events"
+
+# A union mounted read-only gets a writable top, and back.
+hung=
+r=$root/ro
+mkdir -p "$r/a" "$r/up" "$r/mnt"
+echo a >"$r/a/f"
+expect "read-only union for a new rw top" 0 "" $S mount "$r/mnt" "$r/a=ro"
+expect "it is read-only" 1 "Read-only file system" touch "$r/mnt/t"
+bexpect "branch add --top --mode rw on a read-only union" 0 "" \
+	$S branch add --top --mode rw "$r/mnt" "$r/up"
+bexpect "it is writable now" 0 "" touch "$r/mnt/t"
+bexpect "copy-up into the new top" 0 "" sh -c "echo b >>'$r/mnt/f'"
+[ -n "$hung" ] || check "written to the new top only" \
+	[ "$(cat "$r/up/f")" = "a
+b" -a "$(cat "$r/a/f")" = a ]
+bexpect "branch mode of the new top to ro" 0 "" $S branch mode "$r/mnt" 0 ro
+bexpect "read-only again" 1 "Read-only file system" touch "$r/mnt/t2"
+if [ -z "$hung" ]; then $S umount "$r/mnt"; else umount -l "$r/mnt"; fi
+check "no kernel warnings" sh -c '! dmesg | grep -E "WARNING:|BUG:|blocked for more than"'
 
 # libkmod: load by name from /lib/modules, then from a file.
 if rmmod strata 2>/dev/null; then

@@ -742,3 +742,23 @@ TEST(nl_mode_and_change_names)
 	CHECK_STR(strata_change_name(STRATA_BRANCH_CHANGE_SET), "set");
 	CHECK_STR(strata_change_name(42), "?");
 }
+
+TEST(nl_branch_op_without_the_command)
+{
+	struct strata_branch_req r = {
+		.cmd = STRATA_CMD_BRANCH_DEL, .mount_fd = 3, .dir_fd = -1,
+		.has_index = true,
+	};
+	struct strata_nl c = {};
+	struct nl_sock s = {};
+
+	/* A module that lists its commands, none of them branch-del. */
+	c.s = &s;
+	c.fam.has_ops = true;
+	c.fam.ops[STRATA_CMD_MOUNT_GET].present = true;
+	errno = 0;
+	CHECK_INT(strata_branch_op(&c, &r), -1);
+	CHECK_INT(errno, EOPNOTSUPP);
+	CHECK_INT(s.ack.error, 0);
+	nlmsg_free(&c.req);
+}
