@@ -187,8 +187,8 @@ static int run(struct branch_cmd *b)
 	b->r.has_index |= b->r.cmd != STRATA_CMD_BRANCH_ADD;
 	if (strata_branch_op(c, &b->r)) {
 		if (errno == EOPNOTSUPP && !c->s->ack.error)
-			err_msg(b->mnt, "the loaded strata module cannot change "
-				"branches (too old?)");
+			err_msg(b->mnt,
+				"the loaded strata module cannot change branches (too old?)");
 		else
 			err_msg(b->mnt, "branch %s: %s", b->branch,
 				strata_nl_strerror(c, errno, why, sizeof(why)));

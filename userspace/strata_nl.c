@@ -464,8 +464,8 @@ int strata_branch_change_parse(const struct nlmsghdr *nlh,
 	}
 	if (!tb[STRATA_A_BRANCH_OP_MOUNT_ID] || !tb[STRATA_A_BRANCH_OP_CHANGE] ||
 	    !tb[STRATA_A_BRANCH_OP_INDEX] || !tb[STRATA_A_BRANCH_OP_PATH]) {
-		fail(why, NULL, "branch-change event without mount id, change, "
-		     "index or path");
+		fail(why, NULL,
+		     "branch-change event without mount id, change, index or path");
 		goto out;
 	}
 	ev->mount_id = mnl_attr_get_u32(tb[STRATA_A_BRANCH_OP_MOUNT_ID]);

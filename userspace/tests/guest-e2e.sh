@@ -3,9 +3,11 @@
 #
 # guest-e2e.sh: the helper against the real module, inside a test guest
 # (busybox sh, root, strata.ko installed under /lib/modules with
-# modules.dep).  Not part of `make -C userspace test`, which needs no VM;
-# run it by hand in `make shell`, or with
-#   scripts/qemu-run.sh --cmd 'sh /path/to/guest-e2e.sh' KVER
+# modules.dep).  Not part of `make -C userspace test`, which needs no VM.
+# The guest sees only build/selftests/ of the host (as /strata/selftests),
+# so copy it there (no _test suffix: check mode does not run it) and boot
+#   scripts/qemu-run.sh --cmd 'sh /strata/selftests/guest-e2e.sh' KVER OUTDIR
+# or run it by hand in `make shell`.
 # Prints TAP-like lines and "N passed, N failed"; exit status 1 on failure.
 
 S=${STRATA:-strata}
