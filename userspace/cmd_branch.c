@@ -74,12 +74,11 @@ void help_branch(FILE *out)
 static int parse_index(const char *s, uint32_t *index)
 {
 	unsigned long v;
-	char *end;
 
 	if (!*s || strspn(s, "0123456789") != strlen(s))
 		return -1;
 	errno = 0;
-	v = strtoul(s, &end, 10);
+	v = strtoul(s, NULL, 10);
 	if (errno || v > UINT32_MAX)
 		return -1;
 	*index = v;
@@ -116,7 +115,7 @@ static bool same_dir(const char *a, const struct stat *sa, const char *real,
 	return !stat(b, &sb) && sb.st_dev == sa->st_dev && sb.st_ino == sa->st_ino;
 }
 
-/* The index of branch directory @dir in the union; -1 after saying why. */
+/* The index of the branch directory b->branch; -1 after saying why. */
 static int find_branch(struct strata_nl *c, struct branch_cmd *b, uint32_t *index)
 {
 	struct strata_mount_list l = {};
@@ -143,8 +142,8 @@ static int find_branch(struct strata_nl *c, struct branch_cmd *b, uint32_t *inde
 	}
 	close(fd);
 	real = realpath(b->branch, NULL);
-	m = &l.v[0];
-	for (i = 0; i < m->nbr; i++) {
+	m = l.n ? &l.v[0] : NULL;
+	for (i = 0; m && i < m->nbr; i++) {
 		if (same_dir(b->branch, &st, real, m->br[i].path)) {
 			*index = m->br[i].index;
 			ret = 0;
