@@ -115,26 +115,97 @@ static int strata_check_branch(struct fs_context *fc,
 	return 0;
 }
 
-/* Number the distinct filesystems in branch order: stable across remounts. */
+struct strata_fs *strata_fs_alloc(void)
+{
+	struct strata_fs *sfs = kzalloc(sizeof(*sfs), GFP_KERNEL);
+
+	if (!sfs)
+		return NULL;
+	INIT_LIST_HEAD(&sfs->branches);
+	INIT_LIST_HEAD(&sfs->retired);
+	INIT_LIST_HEAD(&sfs->retired_roots);
+	mutex_init(&sfs->change_lock);
+	return sfs;
+}
+
+/* A table for @nr branches; the caller fills br[] and indexes it. */
+struct strata_table *strata_table_alloc(struct strata_fs *sfs, unsigned int nr)
+{
+	struct strata_table *t;
+
+	t = kvzalloc(struct_size(t, br, nr), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->nr = nr;
+	t->npos = sfs->next_id;
+	t->pos = kvmalloc_array(t->npos, sizeof(*t->pos), GFP_KERNEL);
+	if (!t->pos) {
+		kvfree(t);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&t->retired);
+	return t;
+}
+
+/* Fill the id -> position map of a table whose br[] is complete. */
+void strata_table_index(struct strata_fs *sfs, struct strata_table *t)
+{
+	unsigned int i;
+
+	memset(t->pos, 0xff, t->npos * sizeof(*t->pos));
+	for (i = 0; i < t->nr; i++)
+		t->pos[t->br[i]->id] = i;
+}
+
+static void strata_table_free(struct strata_table *t)
+{
+	kvfree(t->pos);
+	kvfree(t);
+}
+
+/*
+ * Number the distinct filesystems in the order branches were added:
+ * stable across remounts with the same branches.  Once the inode number
+ * layout is fixed (at mount), a filesystem beyond what its bits can
+ * number gets no index and its inodes hashed numbers (see strata_ino()).
+ */
+int strata_branch_fsidx(struct strata_fs *sfs, struct strata_branch *br)
+{
+	struct super_block *sb = br->mnt->mnt_sb;
+	unsigned int j;
+
+	for (j = 0; j < sfs->nfs && sfs->fs_sbs[j] != sb; j++)
+		;
+	if (j == sfs->nfs) {
+		if (sfs->nfs == sfs->fs_cap) {
+			unsigned int cap = max(8U, sfs->fs_cap * 2);
+			struct super_block **n;
+
+			n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL);
+			if (!n)
+				return -ENOMEM;
+			if (sfs->nfs)
+				memcpy(n, sfs->fs_sbs, sfs->nfs * sizeof(*n));
+			kvfree(sfs->fs_sbs);
+			sfs->fs_sbs = n;
+			sfs->fs_cap = cap;
+		}
+		sfs->fs_sbs[sfs->nfs++] = sb;
+	}
+	br->fsidx = j;
+	return 0;
+}
+
 static int strata_index_filesystems(struct strata_fs *sfs)
 {
-	struct super_block **sbs;
-	unsigned int i, j;
+	struct strata_branch *br;
+	int err;
 
-	sbs = kvmalloc_array(sfs->nr, sizeof(*sbs), GFP_KERNEL);
-	if (!sbs)
-		return -ENOMEM;
-	sfs->nfs = 0;
-	for (i = 0; i < sfs->nr; i++) {
-		struct super_block *sb = sfs->br[i].mnt->mnt_sb;
-
-		for (j = 0; j < sfs->nfs && sbs[j] != sb; j++)
-			;
-		if (j == sfs->nfs)
-			sbs[sfs->nfs++] = sb;
-		sfs->br[i].fsidx = j;
+	list_for_each_entry(br, &sfs->branches, all) {
+		err = strata_branch_fsidx(sfs, br);
+		if (err)
+			return err;
 	}
-	kvfree(sbs);
 	/*
 	 * One filesystem: real inode numbers are unique already.  Several:
 	 * the top bit marks a hashed fallback, the next bits the fs index.
@@ -194,17 +265,18 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 	if (err)
 		goto out;
 
-	sfs->br = kvcalloc(nr, sizeof(*sfs->br), GFP_KERNEL);
-	if (!sfs->br) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (i = 0; i < nr; i++) {
-		struct strata_branch *br = &sfs->br[i];
+		struct strata_branch *br;
 		struct vfsmount *mnt;
 
+		br = kzalloc(sizeof(*br), GFP_KERNEL);
+		if (!br) {
+			err = -ENOMEM;
+			goto out;
+		}
 		mnt = clone_private_mount(&specs[i].path);
 		if (IS_ERR(mnt)) {
+			kfree(br);
 			err = PTR_ERR(mnt);
 			errorfc(fc, "branch %s: cannot clone its mount (%pe)",
 				specs[i].name, mnt);
@@ -215,13 +287,27 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 			mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
 		br->mnt = mnt;
 		br->mode = specs[i].mode;
+		br->id = sfs->next_id++;
+		list_add_tail(&br->all, &sfs->branches);
 		br->name = kstrdup(specs[i].name, GFP_KERNEL);
-		sfs->nr = i + 1;
 		if (!br->name) {
 			err = -ENOMEM;
 			goto out;
 		}
 	}
+	sfs->table = strata_table_alloc(sfs, nr);
+	if (!sfs->table) {
+		err = -ENOMEM;
+		goto out;
+	}
+	i = 0;
+	{
+		struct strata_branch *br;
+
+		list_for_each_entry(br, &sfs->branches, all)
+			sfs->table->br[i++] = br;
+	}
+	strata_table_index(sfs, sfs->table);
 	err = strata_index_filesystems(sfs);
 	if (err)
 		goto out;
@@ -235,27 +321,42 @@ out:
 
 void strata_fs_free(struct strata_fs *sfs)
 {
+	struct strata_branch *br, *nbr;
+	struct strata_table *t, *nt;
+	struct strata_entry *e, *ne;
 	struct vfsmount **mnts;
-	unsigned int i;
+	unsigned int n = 0, i = 0;
 
 	dput(sfs->workdir);
 	sfs->workdir = NULL;
-	if (sfs->br) {
-		mnts = kvmalloc_array(sfs->nr, sizeof(*mnts), GFP_KERNEL);
-		for (i = 0; i < sfs->nr; i++) {
-			kfree(sfs->br[i].name);
-			if (mnts)
-				mnts[i] = sfs->br[i].mnt;
-			else
-				kern_unmount(sfs->br[i].mnt);
-		}
-		/* One RCU grace period for all branches, not one each. */
-		if (mnts) {
-			kern_unmount_array(mnts, sfs->nr);
-			kvfree(mnts);
-		}
-		kvfree(sfs->br);
+	list_for_each_entry_safe(e, ne, &sfs->retired_roots, retired) {
+		list_del(&e->retired);
+		strata_entry_free(e);
 	}
+	list_for_each_entry_safe(t, nt, &sfs->retired, retired) {
+		list_del(&t->retired);
+		strata_table_free(t);
+	}
+	if (sfs->table)
+		strata_table_free(sfs->table);
+	list_for_each_entry(br, &sfs->branches, all)
+		n++;
+	mnts = n ? kvmalloc_array(n, sizeof(*mnts), GFP_KERNEL) : NULL;
+	list_for_each_entry_safe(br, nbr, &sfs->branches, all) {
+		WARN_ON_ONCE(atomic_long_read(&br->users));
+		if (mnts)
+			mnts[i++] = br->mnt;
+		else
+			kern_unmount(br->mnt);
+		kfree(br->name);
+		kfree(br);
+	}
+	/* One RCU grace period for all branches, not one each. */
+	if (mnts) {
+		kern_unmount_array(mnts, n);
+		kvfree(mnts);
+	}
+	kvfree(sfs->fs_sbs);
 	if (sfs->creds)
 		put_cred(sfs->creds);
 	kfree(sfs);

@@ -20,4 +20,6 @@ probe dcache.h 'enum d_real_type' STRATA_HAVE_D_REAL_TYPE
 probe splice.h 'ssize_t vfs_splice_read(' STRATA_HAVE_VFS_SPLICE_READ
 probe backing-file.h 'backing_tmpfile_open(const struct file *user_file' \
 	STRATA_HAVE_BACKING_TMPFILE
+probe fs.h 'int freeze_super(struct super_block *super, enum freeze_holder who)' \
+	STRATA_HAVE_FREEZE_HOLDER
 exit 0

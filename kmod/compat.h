@@ -34,6 +34,18 @@ typedef struct user_namespace strata_idmap_t;
 #define AT_GETATTR_NOSEC 0
 #endif
 
+/*
+ * 6.6 records who froze a superblock, so a kernel freeze (a branch
+ * change) and one from userspace (FIFREEZE) do not undo each other.
+ */
+#ifdef STRATA_HAVE_FREEZE_HOLDER
+#define strata_freeze_super(sb)	freeze_super(sb, FREEZE_HOLDER_KERNEL)
+#define strata_thaw_super(sb)	thaw_super(sb, FREEZE_HOLDER_KERNEL)
+#else
+#define strata_freeze_super(sb)	freeze_super(sb)
+#define strata_thaw_super(sb)	thaw_super(sb)
+#endif
+
 /* struct renamedata names its idmap fields after the idmap type. */
 #ifdef STRATA_HAVE_MNT_IDMAP
 #define STRATA_RENAMEDATA_IDMAPS(idmap) \

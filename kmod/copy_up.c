@@ -284,6 +284,7 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 {
 	struct strata_entry *e = STRATA_E(c->dentry);
 	struct inode *inode = d_inode(c->dentry);
+	struct strata_branch *rw = strata_top(STRATA_FS(c->sb));
 	struct path temppath;
 	struct dentry *temp;
 	int err;
@@ -328,10 +329,11 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 	/* temp is now the real dentry at the name; publish it. */
 	if (!strata_inode_upper(inode)) {
 		ihold(d_inode(temp));
+		WRITE_ONCE(STRATA_I(inode)->upper_br, rw);
 		/* Pairs with smp_load_acquire() in strata_inode_upper(). */
 		smp_store_release(&STRATA_I(inode)->upper, d_inode(temp));
 	}
-	strata_entry_set_upper(e, temp);
+	strata_entry_set_upper(e, temp, rw);
 out_link:
 	if (S_ISLNK(c->stat.mode) && !IS_ERR_OR_NULL(c->link))
 		do_delayed_call(&c->link_done);
@@ -413,10 +415,10 @@ out:
 /* Make @dentry exist in the rw branch, copying up its ancestors first. */
 int strata_copy_up(struct dentry *dentry)
 {
-	int err = 0;
+	int err;
 
-	if (!strata_is_writable(STRATA_FS(dentry->d_sb)))
-		return -EROFS;
+	/* Also refuses a dentry a branch change left behind. */
+	err = strata_check_upper(dentry);
 	while (!err && !strata_upper(dentry)) {
 		struct dentry *next = dget(dentry), *parent;
 
@@ -428,7 +430,8 @@ int strata_copy_up(struct dentry *dentry)
 			dput(next);
 			next = parent;
 		}
-		err = strata_copy_up_one(parent, next);
+		err = strata_check_upper(parent) ?:
+		      strata_copy_up_one(parent, next);
 		dput(parent);
 		dput(next);
 	}

@@ -334,6 +334,11 @@ static int strata_create_object(struct dentry *dentry, struct strata_cattr *a,
 		goto out_free;
 
 	e->upper = newd;
+	e->upper_br = strata_top(STRATA_FS(sb));
+	/* A new non-directory hides all below; a new directory may merge. */
+	if (!d_is_dir(newd))
+		e->stop = e->upper_br;
+	atomic_long_inc(&e->upper_br->users);
 	if (link_inode) {
 		inode = link_inode;
 		ihold(inode);
@@ -446,6 +451,11 @@ int strata_tmpfile(strata_idmap_t *idmap, struct inode *dir,
 		goto out_free;
 
 	e->upper = dget(realfile->f_path.dentry);
+	e->upper_br = strata_top(STRATA_FS(sb));
+	e->stop = e->upper_br;
+	/* Writers are frozen out of branch changes: the count is current. */
+	dentry->d_time = READ_ONCE(STRATA_FS(sb)->gen);
+	atomic_long_inc(&e->upper_br->users);
 	inode = strata_get_inode(sb, e);
 	if (IS_ERR(inode)) {
 		err = PTR_ERR(inode);
@@ -556,7 +566,7 @@ struct strata_rename {
 static char *strata_lower_relpath(struct super_block *sb,
 				  const struct strata_real *r)
 {
-	struct dentry *root = strata_branch(sb, r->bindex)->mnt->mnt_root;
+	struct dentry *root = r->br->mnt->mnt_root;
 	char *buf, *rootbuf, *p, *rp, *rel = ERR_PTR(-ENOMEM);
 	size_t rlen;
 

@@ -69,20 +69,37 @@ static int strata_open(struct inode *inode, struct file *file)
 	const struct cred *old;
 	struct path realpath;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
+	bool writer = file->f_mode & FMODE_WRITE;
+	/*
+	 * Opening for writing (or truncation) copies a lower file up.  It
+	 * holds off branch changes like any write (they freeze the union);
+	 * the VFS holds that already when it truncates.
+	 */
+	bool protect = writer && !(file->f_flags & O_TRUNC);
 	int err;
 
-	/* Opening for writing (or truncation) copies a lower file up. */
-	if ((file->f_mode & FMODE_WRITE) || (file->f_flags & O_TRUNC)) {
+	if (protect)
+		sb_start_write(inode->i_sb);
+	if (writer || (file->f_flags & O_TRUNC)) {
 		err = strata_copy_up(dentry);
 		if (err)
-			return err;
+			goto out;
 	}
 	strata_real_path(dentry, &realpath);
 	old = strata_override_creds(inode->i_sb);
 	realfile = strata_open_real(file, flags, &realpath, current_cred());
 	revert_creds(old);
-	if (IS_ERR(realfile))
-		return PTR_ERR(realfile);
+	err = PTR_ERR_OR_ZERO(realfile);
+	if (err)
+		goto out;
+	/* A branch change does not take the rw branch from open writers. */
+	if (writer)
+		atomic_inc(&STRATA_FS(inode->i_sb)->open_writers);
+out:
+	if (protect)
+		sb_end_write(inode->i_sb);
+	if (err)
+		return err;
 
 	file->private_data = realfile;
 	/* O_DIRECT is possible exactly when the real file allows it. */
@@ -93,6 +110,8 @@ static int strata_open(struct inode *inode, struct file *file)
 
 static int strata_release(struct inode *inode, struct file *file)
 {
+	if (file->f_mode & FMODE_WRITE)
+		atomic_dec(&STRATA_FS(inode->i_sb)->open_writers);
 	fput(strata_real_file(file));
 	return 0;
 }

@@ -22,9 +22,10 @@ static struct kmem_cache *strata_inode_cachep;
  * number too large for that is hashed into the top half instead.  Both
  * depend only on the branch list, so numbers survive remounts.
  */
-u64 strata_ino(struct strata_fs *sfs, u64 real_ino, unsigned int bindex)
+u64 strata_ino(struct strata_fs *sfs, u64 real_ino,
+	       const struct strata_branch *br)
 {
-	u64 fsidx = sfs->br[bindex].fsidx;
+	u64 fsidx = br->fsidx;
 
 	if (sfs->xino_shift >= 64)
 		return real_ino;
@@ -194,9 +195,18 @@ static const struct inode_operations strata_special_iops = {
 	STRATA_ACL_IOPS,
 };
 
+/*
+ * An inode whose copy lives in a branch that is no longer the rw one (a
+ * branch change made it a layer) is left to its open files: a new
+ * lookup gets a fresh inode for the file as that layer now shows it.
+ */
 static int strata_inode_test(struct inode *inode, void *real)
 {
-	return STRATA_I(inode)->real == real;
+	struct strata_inode *si = STRATA_I(inode);
+	struct strata_branch *upper_br = READ_ONCE(si->upper_br);
+
+	return si->real == real &&
+	       (!upper_br || upper_br == strata_rw_branch(STRATA_FS(inode->i_sb)));
 }
 
 static int strata_inode_set(struct inode *inode, void *real)
@@ -207,13 +217,13 @@ static int strata_inode_set(struct inode *inode, void *real)
 }
 
 static void strata_inode_init(struct inode *inode, struct inode *real,
-			      unsigned int bindex)
+			      struct strata_branch *br)
 {
 	struct strata_fs *sfs = STRATA_FS(inode->i_sb);
 	umode_t mode = real->i_mode;
 
-	STRATA_I(inode)->bindex = bindex;
-	inode->i_ino = strata_ino(sfs, real->i_ino, bindex);
+	STRATA_I(inode)->br = br;
+	inode->i_ino = strata_ino(sfs, real->i_ino, br);
 	inode->i_mode = mode;
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
@@ -255,7 +265,7 @@ struct inode *strata_get_inode(struct super_block *sb,
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
-		strata_inode_init(inode, real, upper ? 0 : e->r[0].bindex);
+		strata_inode_init(inode, real, upper ? e->upper_br : e->r[0].br);
 		/* A copy-up keeps the number the file had below. */
 		if (upper) {
 			const struct cred *old = strata_override_creds(sb);
@@ -267,6 +277,7 @@ struct inode *strata_get_inode(struct super_block *sb,
 		}
 		if (upper) {
 			ihold(real);
+			STRATA_I(inode)->upper_br = e->upper_br;
 			STRATA_I(inode)->upper = real;
 		}
 		unlock_new_inode(inode);
@@ -283,7 +294,8 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 		return NULL;
 	si->real = NULL;
 	si->upper = NULL;
-	si->bindex = 0;
+	si->br = NULL;
+	si->upper_br = NULL;
 	mutex_init(&si->copy_lock);
 	return &si->vfs_inode;
 }

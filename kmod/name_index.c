@@ -157,7 +157,7 @@ static struct strata_name_index *strata_index_build(struct super_block *sb,
 	old = strata_override_creds(sb);
 	for (pos = 0; pos < e->nr && !err; pos++) {
 		struct path path = {
-			.mnt = strata_branch(sb, e->r[pos].bindex)->mnt,
+			.mnt = e->r[pos].br->mnt,
 			.dentry = e->r[pos].dentry,
 		};
 		struct file *file;
@@ -196,7 +196,7 @@ static struct strata_name_index *strata_index_get(struct super_block *sb,
 	if (e->nr < STRATA_INDEX_MIN_LAYERS)
 		return NULL;
 	for (i = 0; i < e->nr; i++)
-		if (strata_branch(sb, e->r[i].bindex)->mode != STRATA_BR_RR)
+		if (READ_ONCE(e->r[i].br->mode) != STRATA_BR_RR)
 			break;
 	idx = i < e->nr ? ERR_PTR(-EPERM) : strata_index_build(sb, e);
 	/* Whoever published first wins; a failure is remembered too. */

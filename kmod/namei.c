@@ -21,8 +21,18 @@ struct strata_lookup_data {
 	const struct qstr *name;
 	struct strata_real *found;
 	unsigned int nr;
-	char *redirect;		/* the rw-branch directory moved here */
+	struct strata_branch *upper_br;	/* the parent's rw branch, if any */
+	struct strata_branch *stop;	/* where the walk stopped */
+	unsigned int depth;		/* redirects followed to get here */
+	char *redirect;		/* a directory moved here ... */
+	struct strata_branch *redirect_br;	/* ... in this branch */
 };
+
+/*
+ * Redirects within redirects: each level only reaches branches below the
+ * last, but a crafted stack of layers must not recurse without end.
+ */
+#define STRATA_REDIRECT_DEPTH	4
 
 /*
  * Look @name up in one real parent directory.  Returns 1 when the walk
@@ -54,24 +64,28 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		return 1;
 	}
 	ld->found[ld->nr].dentry = this;
-	ld->found[ld->nr].bindex = parent->bindex;
+	ld->found[ld->nr].br = parent->br;
+	atomic_long_inc(&parent->br->users);
 	ld->nr++;
 	if (!d_is_dir(this))
 		return 1;
 
 	/*
-	 * A directory renamed in the union: its lower contents live at the
-	 * path its redirect names, not under this name.
+	 * A directory renamed in the union: its contents in the branches
+	 * below live at the path its redirect names, not under this name.
+	 * The record may sit in a former rw branch that is a layer now.
 	 */
-	if (parent->bindex == 0 && strata_is_writable(ld->sfs)) {
+	if (ld->depth < STRATA_REDIRECT_DEPTH) {
 		ld->redirect = strata_get_redirect(ld->sfs, this);
 		if (IS_ERR(ld->redirect)) {
 			ret = PTR_ERR(ld->redirect);
 			ld->redirect = NULL;
 			return ret;
 		}
-		if (ld->redirect)
+		if (ld->redirect) {
+			ld->redirect_br = parent->br;
 			return 1;
+		}
 	}
 
 	ret = strata_dir_is_opaque(ld->sfs, this);
@@ -82,20 +96,48 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 
 static int strata_lookup_in(struct super_block *sb,
 			    struct strata_entry *pe, struct dentry *pupper,
-			    const struct qstr *name, struct strata_entry **ep);
+			    const struct qstr *name, unsigned int depth,
+			    struct strata_entry **ep);
+
+/* The root's stack strictly below branch @br, as a pinned view. */
+static struct strata_entry *strata_root_below(struct super_block *sb,
+					      struct strata_branch *br)
+{
+	struct strata_entry *root = STRATA_E(sb->s_root), *view;
+	unsigned int j = 0;
+
+	if (br != root->upper_br) {
+		while (j < root->nr && root->r[j].br != br)
+			j++;
+		if (j < root->nr)
+			j++;
+	}
+	view = strata_entry_alloc(root->nr - j);
+	if (!view)
+		return NULL;
+	view->pinned = true;
+	memcpy(view->r, root->r + j, view->nr * sizeof(*view->r));
+	return view;
+}
 
 /*
- * The lower stack a redirect names: walk its path from the root through
- * the lower branches only.  Components are plain names, so a redirect
- * can only reach directories of this union's own lower branches.
+ * The stack a redirect in branch @br names: walk its path from the root
+ * through the branches below @br only.  Components are plain names, so
+ * a redirect can only reach directories of this union's own branches
+ * below the one that holds it.
  */
 static int strata_resolve_redirect(struct super_block *sb, char *path,
-				   struct strata_entry **ep)
+				   struct strata_branch *br,
+				   unsigned int depth, struct strata_entry **ep)
 {
-	struct strata_entry *pe = STRATA_E(sb->s_root);
+	struct strata_entry *view = strata_root_below(sb, br), *pe = view;
 	struct strata_entry *cur = NULL, *next;
 	char *comp;
 	int err = 0;
+
+	*ep = NULL;
+	if (!view)
+		return -ENOMEM;
 
 	while ((comp = strsep(&path, "/"))) {
 		struct qstr q = QSTR_INIT(comp, strlen(comp));
@@ -107,12 +149,12 @@ static int strata_resolve_redirect(struct super_block *sb, char *path,
 			err = -EIO;
 			break;
 		}
-		err = strata_lookup_in(sb, pe, NULL, &q, &next);
+		err = strata_lookup_in(sb, pe, NULL, &q, depth, &next);
 		strata_entry_free(cur);
 		cur = next;
 		if (err || !cur)
 			break;
-		if (!d_is_dir(cur->r[0].dentry)) {
+		if (!cur->nr || !d_is_dir(cur->r[0].dentry)) {
 			strata_entry_free(cur);
 			cur = NULL;
 			break;
@@ -123,6 +165,7 @@ static int strata_resolve_redirect(struct super_block *sb, char *path,
 		strata_entry_free(cur);
 		cur = NULL;
 	}
+	strata_entry_free(view);
 	*ep = cur;
 	return err;
 }
@@ -130,13 +173,16 @@ static int strata_resolve_redirect(struct super_block *sb, char *path,
 /* Look @name up in the stack @pupper (may be NULL) over @pe's lower part. */
 static int strata_lookup_in(struct super_block *sb,
 			    struct strata_entry *pe, struct dentry *pupper,
-			    const struct qstr *name, struct strata_entry **ep)
+			    const struct qstr *name, unsigned int depth,
+			    struct strata_entry **ep)
 {
 	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
 	unsigned int lower_start = pupper ? 1 : 0;
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
+		.upper_br = pupper ? pe->upper_br : NULL,
+		.depth = depth,
 	};
 	struct strata_entry *e = NULL, *moved = NULL;
 	const struct cred *old;
@@ -160,41 +206,50 @@ static int strata_lookup_in(struct super_block *sb,
 			break;
 		r = strata_stack_at(pe, pupper, i);
 		err = strata_lookup_branch(&ld, &r);
-		if (err)
+		if (err) {
+			ld.stop = r.br;
 			break;
+		}
 	}
 	if (err > 0)
 		err = 0;
 	if (!err && ld.redirect)
-		err = strata_resolve_redirect(sb, ld.redirect, &moved);
+		err = strata_resolve_redirect(sb, ld.redirect, ld.redirect_br,
+					      depth + 1, &moved);
 	revert_creds(old);
 	kfree(ld.redirect);
 
 	/* A name found in the rw branch becomes the entry's upper. */
-	skip = ld.nr && ld.found[0].bindex == 0 &&
-	       strata_is_writable(ld.sfs) ? 1 : 0;
+	skip = ld.nr && ld.upper_br && ld.found[0].br == ld.upper_br ? 1 : 0;
 	if (!err && ld.nr) {
-		unsigned int nlower = moved ? moved->nr : ld.nr - skip;
+		unsigned int nfound = ld.nr - skip;
+		unsigned int nmoved = moved ? moved->nr : 0;
 
-		e = strata_entry_alloc(nlower);
-		if (e && moved) {
-			/* The stack comes from the redirect; take its refs. */
-			memcpy(e->r, moved->r, nlower * sizeof(*e->r));
-			moved->nr = 0;
-		} else if (e) {
-			memcpy(e->r, ld.found + skip, nlower * sizeof(*e->r));
+		e = strata_entry_alloc(nfound + nmoved);
+		if (e) {
+			/* What the walk found, then what the redirect names. */
+			memcpy(e->r, ld.found + skip, nfound * sizeof(*e->r));
 			ld.nr = skip;
+			if (nmoved)
+				memcpy(e->r + nfound, moved->r,
+				       nmoved * sizeof(*e->r));
+			if (moved)
+				moved->nr = 0;
 		}
 		if (e && skip) {
 			e->upper = ld.found[0].dentry;
+			e->upper_br = ld.found[0].br;
 			ld.found[0].dentry = NULL;
 		}
+		/* A redirected stack was not walked here: any change counts. */
+		if (e)
+			e->stop = moved ? NULL : ld.stop;
 		if (!e)
 			err = -ENOMEM;
 	}
 	strata_entry_free(moved);
 	for (i = 0; i < ld.nr; i++)
-		dput(ld.found[i].dentry);
+		strata_real_drop(&ld.found[i]);
 	kvfree(ld.found);
 	*ep = e;
 	return err;
@@ -213,7 +268,7 @@ int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
 
 	return strata_lookup_in(parent->d_sb, pe,
 				lower_only ? NULL : strata_entry_upper(pe),
-				name, ep);
+				name, 0, ep);
 }
 
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
@@ -228,6 +283,11 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 		return d_splice_alias(NULL, dentry);
 
 	atomic64_inc(&STRATA_FS(sb)->stats.lookups);
+	/*
+	 * The parent's stack is right as of the branch change count in its
+	 * d_time; so is what is found in it.  Read it before the stack.
+	 */
+	dentry->d_time = smp_load_acquire(&dentry->d_parent->d_time);
 	err = strata_lookup_stack(dentry->d_parent, &dentry->d_name, false, &e);
 	if (err)
 		return ERR_PTR(err);
@@ -242,40 +302,46 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 	return d_splice_alias(inode, dentry);
 }
 
-/* The root merges the branch roots down to the first opaque one. */
-int strata_build_root_entry(struct super_block *sb, struct strata_entry **ep)
+/*
+ * The root merges the branch roots of @t down to the first opaque one.
+ * Its entry is pinned: it takes no references, the branch mounts hold
+ * the roots, and a branch change replaces it while lookups may still
+ * walk the old one.
+ */
+int strata_build_root_entry(struct super_block *sb, struct strata_table *t,
+			    struct strata_entry **ep)
 {
 	struct strata_fs *sfs = STRATA_FS(sb);
 	struct strata_entry *e;
 	const struct cred *old;
-	unsigned int i, n;
+	unsigned int n;
 	int err = 0;
 
-	e = strata_entry_alloc(sfs->nr);
+	e = strata_entry_alloc(t->nr);
 	if (!e)
 		return -ENOMEM;
+	e->pinned = true;
 	old = strata_override_creds(sb);
-	for (n = 0; n < sfs->nr; n++) {
-		e->r[n].dentry = dget(sfs->br[n].mnt->mnt_root);
-		e->r[n].bindex = n;
+	for (n = 0; n < t->nr; n++) {
+		e->r[n].dentry = t->br[n]->mnt->mnt_root;
+		e->r[n].br = t->br[n];
 		err = strata_dir_is_opaque(sfs, e->r[n].dentry);
 		if (err) {
+			e->stop = t->br[n];
 			n++;
 			break;
 		}
 	}
 	revert_creds(old);
-	/* Drop the unused tail; strata_entry_free() puts what was taken. */
-	for (i = n; i < sfs->nr; i++)
-		e->r[i].dentry = NULL;
 	e->nr = n;
 	if (err < 0) {
 		strata_entry_free(e);
 		return err;
 	}
 	/* The rw branch's root is the upper of the union root. */
-	if (strata_is_writable(sfs)) {
+	if (t->br[0]->mode == STRATA_BR_RW) {
 		e->upper = e->r[0].dentry;
+		e->upper_br = e->r[0].br;
 		memmove(e->r, e->r + 1, (n - 1) * sizeof(e->r[0]));
 		e->nr = n - 1;
 	}

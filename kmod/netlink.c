@@ -6,6 +6,7 @@
  */
 #include <linux/file.h>
 #include <linux/idr.h>
+#include <linux/namei.h>
 #include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
@@ -42,17 +43,18 @@ static bool strata_nl_visible(const struct strata_fs *sfs)
 static int strata_nl_put_branches(struct sk_buff *skb, struct strata_fs *sfs,
 				  u32 *from)
 {
+	struct strata_table *t = strata_table(sfs);
 	u32 i;
 
-	for (i = *from; i < sfs->nr; i++) {
-		struct strata_branch *br = &sfs->br[i];
+	for (i = *from; i < t->nr; i++) {
+		struct strata_branch *br = t->br[i];
 		struct nlattr *nest;
 
 		nest = nla_nest_start(skb, STRATA_A_MOUNT_BRANCH);
 		if (!nest ||
 		    nla_put_u32(skb, STRATA_A_BRANCH_INDEX, i) ||
 		    nla_put_string(skb, STRATA_A_BRANCH_PATH, br->name) ||
-		    nla_put_u32(skb, STRATA_A_BRANCH_MODE, br->mode) ||
+		    nla_put_u32(skb, STRATA_A_BRANCH_MODE, READ_ONCE(br->mode)) ||
 		    nla_put_string(skb, STRATA_A_BRANCH_FSTYPE,
 				   br->mnt->mnt_sb->s_type->name)) {
 			if (nest)
@@ -164,11 +166,12 @@ cancel:
 /* Room for the whole union in one reply, within reason. */
 static size_t strata_nl_size(struct strata_fs *sfs)
 {
+	struct strata_table *t = strata_table(sfs);
 	size_t size = NLMSG_GOODSIZE;
 	unsigned int i;
 
-	for (i = 0; i < sfs->nr; i++)
-		size += 2 * strlen(sfs->br[i].name) + 96;
+	for (i = 0; i < t->nr; i++)
+		size += 2 * strlen(t->br[i]->name) + 96;
 	return min_t(size_t, size, SZ_4M);
 }
 
@@ -253,7 +256,7 @@ int strata_nl_mount_get_doit(struct sk_buff *skb, struct genl_info *info)
 		nlmsg_free(msg);
 		goto out;
 	}
-	if (from < sfs->nr)
+	if (from < strata_table(sfs)->nr)
 		NL_SET_ERR_MSG(info->extack,
 			       "reply truncated: dump the mount for every branch");
 	err = genlmsg_reply(msg, info);
@@ -402,6 +405,254 @@ void strata_nl_unregister(struct super_block *sb)
 	strata_nl_mount_event(sb, STRATA_CMD_MOUNT_DEL_NTF);
 	ida_free(&strata_mount_ids, sfs->id);
 	sfs->id = 0;
+}
+
+/*
+ * Formatted extack messages on both kernels, longer than 6.12's own: the
+ * family's handlers run under genl_mutex until the ack is sent, so one
+ * buffer serves them all.
+ */
+static char strata_nl_msgbuf[256];
+
+void strata_nl_errf(struct netlink_ext_ack *extack, const char *fmt, ...)
+{
+	va_list args;
+
+	if (!extack)
+		return;
+	va_start(args, fmt);
+	vsnprintf(strata_nl_msgbuf, sizeof(strata_nl_msgbuf), fmt, args);
+	va_end(args);
+	extack->_msg = strata_nl_msgbuf;
+}
+
+/*
+ * The union a changing command addresses, by mount-id or mount-fd, with
+ * an active reference; the caller must hold CAP_SYS_ADMIN over its user
+ * namespace.
+ */
+static struct super_block *strata_nl_target(struct genl_info *info)
+{
+	struct nlattr *fd_attr = info->attrs[STRATA_A_BRANCH_OP_MOUNT_FD];
+	struct nlattr *id_attr = info->attrs[STRATA_A_BRANCH_OP_MOUNT_ID];
+	struct super_block *sb = NULL;
+	struct strata_fs *sfs;
+
+	if (fd_attr) {
+		struct file *file = fget_raw(nla_get_s32(fd_attr));
+
+		if (!file) {
+			NL_SET_ERR_MSG_ATTR(info->extack, fd_attr,
+					    "not an open file descriptor");
+			return ERR_PTR(-EBADF);
+		}
+		sb = file_inode(file)->i_sb;
+		if (sb->s_type != &strata_fs_type) {
+			fput(file);
+			NL_SET_ERR_MSG_ATTR(info->extack, fd_attr,
+					    "file descriptor is not inside a strata union");
+			return ERR_PTR(-EINVAL);
+		}
+		/* The open file keeps it active; take a reference of our own. */
+		atomic_inc(&sb->s_active);
+		fput(file);
+	} else if (id_attr) {
+		mutex_lock(&strata_mounts_lock);
+		sfs = strata_nl_find(nla_get_u32(id_attr));
+		if (sfs && strata_nl_visible(sfs) &&
+		    atomic_inc_not_zero(&sfs->sb->s_active))
+			sb = sfs->sb;
+		mutex_unlock(&strata_mounts_lock);
+		if (!sb) {
+			NL_SET_ERR_MSG_ATTR(info->extack, id_attr,
+					    "no strata union with this id");
+			return ERR_PTR(-ENOENT);
+		}
+	} else {
+		NL_SET_ERR_MSG(info->extack, "needs the mount-id or mount-fd attribute");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!ns_capable(sb->s_user_ns, CAP_SYS_ADMIN)) {
+		deactivate_super(sb);
+		NL_SET_ERR_MSG(info->extack,
+			       "needs CAP_SYS_ADMIN over the union's user namespace");
+		return ERR_PTR(-EPERM);
+	}
+	return sb;
+}
+
+static int strata_nl_index(struct genl_info *info, u32 *index)
+{
+	if (!info->attrs[STRATA_A_BRANCH_OP_INDEX]) {
+		NL_SET_ERR_MSG(info->extack, "needs the index attribute");
+		return -EINVAL;
+	}
+	*index = nla_get_u32(info->attrs[STRATA_A_BRANCH_OP_INDEX]);
+	return 0;
+}
+
+/* The directory a branch-add names, and its absolute path as a name. */
+static int strata_nl_branch_path(struct genl_info *info, struct path *path,
+				 char **name)
+{
+	struct nlattr *path_attr = info->attrs[STRATA_A_BRANCH_OP_PATH];
+	struct nlattr *fd_attr = info->attrs[STRATA_A_BRANCH_OP_DIR_FD];
+	struct nlattr *bad;
+	char *buf, *p;
+	int err;
+
+	if (!!path_attr == !!fd_attr) {
+		NL_SET_ERR_MSG(info->extack,
+			       "needs exactly one of the path and dir-fd attributes");
+		return -EINVAL;
+	}
+	if (path_attr) {
+		bad = path_attr;
+		err = kern_path(nla_data(path_attr),
+				LOOKUP_FOLLOW | LOOKUP_DIRECTORY, path);
+	} else {
+		struct file *file = fget_raw(nla_get_s32(fd_attr));
+
+		bad = fd_attr;
+		err = -EBADF;
+		if (file) {
+			*path = file->f_path;
+			path_get(path);
+			fput(file);
+			err = d_is_dir(path->dentry) ? 0 : -ENOTDIR;
+			if (err)
+				path_put(path);
+		}
+	}
+	if (err) {
+		strata_nl_errf(info->extack, "branch %s: cannot use it (%d)",
+			       path_attr ? (char *)nla_data(path_attr) : "fd", err);
+		info->extack->bad_attr = bad;
+		return err;
+	}
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	p = buf ? d_path(path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+	if (IS_ERR(p)) {
+		kfree(buf);
+		path_put(path);
+		NL_SET_ERR_MSG_ATTR(info->extack, bad, "the branch has no path");
+		return PTR_ERR(p);
+	}
+	*name = kstrdup(p, GFP_KERNEL);
+	kfree(buf);
+	if (!*name) {
+		path_put(path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int strata_nl_branch_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *mode_attr = info->attrs[STRATA_A_BRANCH_OP_MODE];
+	struct nlattr *index_attr = info->attrs[STRATA_A_BRANCH_OP_INDEX];
+	enum strata_mode mode = STRATA_BR_RO;
+	struct super_block *sb;
+	struct path path;
+	u32 index = 1;
+	char *name;
+	int err;
+
+	if (mode_attr)
+		mode = nla_get_u32(mode_attr);
+	if (index_attr)
+		index = nla_get_u32(index_attr);
+	err = strata_nl_branch_path(info, &path, &name);
+	if (err)
+		return err;
+	sb = strata_nl_target(info);
+	if (IS_ERR(sb)) {
+		err = PTR_ERR(sb);
+		goto out;
+	}
+	/* No index: just under the top, or on top of a read-only union. */
+	if (!index_attr && !strata_rw_branch(STRATA_FS(sb)) &&
+	    mode == STRATA_BR_RW)
+		index = 0;
+	err = strata_branch_add(sb, &path, name, mode, index, info->extack);
+	deactivate_super(sb);
+out:
+	path_put(&path);
+	kfree(name);
+	return err;
+}
+
+int strata_nl_branch_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct super_block *sb;
+	u32 index;
+	int err;
+
+	err = strata_nl_index(info, &index);
+	if (err)
+		return err;
+	sb = strata_nl_target(info);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	err = strata_branch_del(sb, index, info->extack);
+	deactivate_super(sb);
+	return err;
+}
+
+int strata_nl_branch_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct super_block *sb;
+	u32 index;
+	int err;
+
+	err = strata_nl_index(info, &index);
+	if (err)
+		return err;
+	if (!info->attrs[STRATA_A_BRANCH_OP_MODE]) {
+		NL_SET_ERR_MSG(info->extack, "needs the mode attribute");
+		return -EINVAL;
+	}
+	sb = strata_nl_target(info);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
+	err = strata_branch_set(sb, index,
+				nla_get_u32(info->attrs[STRATA_A_BRANCH_OP_MODE]),
+				info->extack);
+	deactivate_super(sb);
+	return err;
+}
+
+static const u32 strata_nl_changes[] = {
+	[STRATA_CHANGE_ADD] = STRATA_BRANCH_CHANGE_ADD,
+	[STRATA_CHANGE_DEL] = STRATA_BRANCH_CHANGE_DEL,
+	[STRATA_CHANGE_MODE] = STRATA_BRANCH_CHANGE_SET,
+};
+
+void strata_nl_branch_event(struct super_block *sb, int change,
+			    const struct strata_branch *br, unsigned int index)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!strata_nl_listening())
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE + strlen(br->name), GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &strata_nl_family, 0,
+			  STRATA_CMD_BRANCH_CHANGE_NTF);
+	if (!hdr ||
+	    nla_put_u32(msg, STRATA_A_BRANCH_OP_MOUNT_ID, sfs->id) ||
+	    nla_put_u32(msg, STRATA_A_BRANCH_OP_CHANGE, strata_nl_changes[change]) ||
+	    nla_put_u32(msg, STRATA_A_BRANCH_OP_INDEX, index) ||
+	    nla_put_string(msg, STRATA_A_BRANCH_OP_PATH, br->name) ||
+	    nla_put_u32(msg, STRATA_A_BRANCH_OP_MODE, READ_ONCE(br->mode))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	strata_nl_multicast(msg);
 }
 
 /*

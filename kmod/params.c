@@ -394,7 +394,7 @@ static int strata_reconfigure(struct fs_context *fc)
 	if (ctx->whiteout != sfs->whiteout || ctx->userxattr != sfs->userxattr)
 		return invalfc(fc, "whiteout= and userxattr cannot be changed by remount");
 	if (!(fc->sb_flags & SB_RDONLY) &&
-	    (!sfs->nr || sfs->br[0].mode != STRATA_BR_RW))
+	    (!sfs->table || !strata_rw_branch(sfs)))
 		return invalfc(fc, "no rw branch: the union stays read-only");
 	return 0;
 }
@@ -449,7 +449,7 @@ int strata_init_fs_context(struct fs_context *fc)
 		ctx->whiteout = sfs->whiteout;
 		ctx->userxattr = sfs->userxattr;
 	} else {
-		sfs = kzalloc(sizeof(*sfs), GFP_KERNEL);
+		sfs = strata_fs_alloc();
 		if (!sfs) {
 			kfree(ctx);
 			return -ENOMEM;
@@ -485,14 +485,16 @@ static void strata_show_path(struct seq_file *m, const char *path)
 int strata_show_options(struct seq_file *m, struct dentry *root)
 {
 	struct strata_fs *sfs = STRATA_FS(root->d_sb);
+	struct strata_table *t = strata_table(sfs);
 	unsigned int i;
 
 	seq_puts(m, ",br=");
-	for (i = 0; i < sfs->nr; i++) {
+	for (i = 0; i < t->nr; i++) {
 		if (i)
 			seq_putc(m, ':');
-		strata_show_path(m, sfs->br[i].name);
-		seq_printf(m, "=%s", strata_mode_names[sfs->br[i].mode]);
+		strata_show_path(m, t->br[i]->name);
+		seq_printf(m, "=%s",
+			   strata_mode_names[READ_ONCE(t->br[i]->mode)]);
 	}
 	if (sfs->whiteout != STRATA_WH_AUFS)
 		seq_puts(m, ",whiteout=overlay");

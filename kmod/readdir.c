@@ -42,7 +42,8 @@ struct strata_dir_reader {
 	struct dir_context ctx;
 	struct strata_dir_cache *c;
 	struct strata_fs *sfs;
-	unsigned int bindex;
+	struct strata_branch *br;
+	struct strata_branch *upper_br;	/* the dir's rw branch, if any */
 	struct strata_dirent *pending_wh;	/* ".wh.X" seen: hide X below */
 	unsigned int count;
 	int err;
@@ -141,7 +142,7 @@ static bool strata_dir_fill(struct dir_context *ctx, const char *name,
 	d = strata_dirent_new(name, len);
 	if (!d)
 		goto nomem;
-	d->ino = strata_ino(rd->sfs, ino, rd->bindex);
+	d->ino = strata_ino(rd->sfs, ino, rd->br);
 	d->type = type;
 	strata_cache_insert(rd->c, d);
 	return true;
@@ -201,7 +202,7 @@ static int strata_read_branch(struct strata_dir_reader *rd,
 			      struct super_block *sb,
 			      const struct strata_real *r)
 {
-	struct strata_branch *br = strata_branch(sb, r->bindex);
+	struct strata_branch *br = r->br;
 	struct path realpath = { .mnt = br->mnt, .dentry = r->dentry };
 	struct strata_dirent **before = rd->c->tail, *d;
 	struct file *realfile;
@@ -210,7 +211,7 @@ static int strata_read_branch(struct strata_dir_reader *rd,
 	realfile = dentry_open(&realpath, O_RDONLY | O_DIRECTORY, current_cred());
 	if (IS_ERR(realfile))
 		return PTR_ERR(realfile);
-	rd->bindex = r->bindex;
+	rd->br = r->br;
 	do {
 		rd->count = 0;
 		err = iterate_dir(realfile, &rd->ctx);
@@ -220,7 +221,7 @@ static int strata_read_branch(struct strata_dir_reader *rd,
 
 	if (!err)
 		err = strata_mark_chardev_whiteouts(r->dentry, *before);
-	if (!err && r->bindex == 0 && strata_is_writable(rd->sfs) &&
+	if (!err && br == rd->upper_br &&
 	    strata_is_impure(rd->sfs, r->dentry))
 		err = strata_fix_copied_ino(rd->sfs, r->dentry, *before);
 	/* This branch's whiteouts hide only the branches below it. */
@@ -255,6 +256,7 @@ static int strata_cache_build(struct dentry *dentry, struct strata_dir_cache **c
 	struct strata_dir_reader rd = {
 		.ctx.actor = strata_dir_fill,
 		.sfs = STRATA_FS(sb),
+		.upper_br = upper ? READ_ONCE(e->upper_br) : NULL,
 	};
 	struct strata_dir_cache *c;
 	struct strata_dirent *d;
@@ -382,13 +384,14 @@ static int strata_dir_fsync(struct file *file, loff_t start, loff_t end,
 {
 	struct dentry *upper = strata_upper(file->f_path.dentry);
 	struct super_block *sb = file->f_path.dentry->d_sb;
-	struct path path = { .mnt = strata_upper_mnt(sb), .dentry = upper };
+	struct path path = { .dentry = upper };
 	const struct cred *old;
 	struct file *realfile;
 	int err;
 
 	if (!upper)
 		return 0;
+	path.mnt = READ_ONCE(STRATA_E(file->f_path.dentry)->upper_br)->mnt;
 	old = strata_override_creds(sb);
 	realfile = dentry_open(&path, O_RDONLY | O_DIRECTORY, current_cred());
 	err = PTR_ERR_OR_ZERO(realfile);

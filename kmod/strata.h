@@ -17,6 +17,8 @@
 #include <linux/mutex.h>
 #include <linux/strata.h>
 
+struct netlink_ext_ack;
+
 #define STRATA_WH_PREFIX	".wh."
 #define STRATA_WH_PREFIX_LEN	(sizeof(STRATA_WH_PREFIX) - 1)
 #define STRATA_WH_OPAQUE	".wh..wh..opq"
@@ -34,13 +36,52 @@ enum strata_whiteout_fmt {
 	STRATA_WH_OVERLAY,
 };
 
-/* One branch of a mounted union. */
+/*
+ * One branch of a mounted union.  Branches are referenced by pointer, so
+ * a live branch change never renumbers what cached dentries hold; every
+ * branch ever added lives until the union is unmounted.
+ */
 struct strata_branch {
 	struct vfsmount *mnt;		/* private clone, root = branch dir */
 	char *name;			/* absolute path, for mountinfo */
 	unsigned int fsidx;		/* index of its filesystem, for st_ino */
-	enum strata_mode mode;
+	unsigned int id;		/* unique in the union, never reused */
+	enum strata_mode mode;		/* READ_ONCE(): branch-set changes it */
+	bool removed;
+	atomic_long_t users;		/* real dentries held by union entries */
+	struct list_head all;		/* in strata_fs.branches */
 };
+
+/*
+ * The branch order of a union, top first.  A branch change publishes a
+ * new table; old ones are kept until unmount because lookups may still
+ * walk them.  @pos maps branch ids to positions (UINT_MAX: absent).
+ */
+struct strata_table {
+	struct list_head retired;
+	unsigned int nr;
+	unsigned int npos;
+	unsigned int *pos;
+	struct strata_branch *br[];
+};
+
+/* What a branch change did, for revalidating cached dentries. */
+enum strata_change_kind {
+	STRATA_CHANGE_ADD,
+	STRATA_CHANGE_DEL,
+	STRATA_CHANGE_MODE,
+};
+
+struct strata_change {
+	u64 gen;
+	enum strata_change_kind kind;
+	struct strata_branch *br;
+	enum strata_mode old_mode;
+	bool top;			/* the branch is (was) the top one */
+};
+
+/* Changes remembered for revalidation; older dentries are dropped. */
+#define STRATA_CHANGE_LOG	64
 
 /* A branch as given at mount time, before the union exists. */
 struct strata_branch_spec {
@@ -74,8 +115,17 @@ struct strata_stats {
 
 /* sb->s_fs_info */
 struct strata_fs {
-	struct strata_branch *br;
-	unsigned int nr;
+	struct strata_table *table;	/* strata_table(): current order */
+	struct list_head branches;	/* every branch, removed ones too */
+	struct list_head retired;	/* old tables */
+	struct list_head retired_roots;	/* old root entries */
+	unsigned int next_id;		/* of the next branch */
+	struct mutex change_lock;	/* serialises branch changes */
+	u64 gen;			/* count of branch changes */
+	struct strata_change changes[STRATA_CHANGE_LOG];
+	atomic_t open_writers;		/* union files open for writing */
+	struct super_block **fs_sbs;	/* filesystem of each fsidx */
+	unsigned int fs_cap;
 	struct dentry *workdir;		/* in the rw branch; NULL if read-only */
 	atomic_long_t tmp_seq;		/* names of temporaries in workdir */
 	unsigned int nfs;		/* distinct branch filesystems */
@@ -94,7 +144,7 @@ struct strata_fs {
 /* One real dentry of a union dentry's stack. */
 struct strata_real {
 	struct dentry *dentry;
-	unsigned int bindex;
+	struct strata_branch *br;
 };
 
 /*
@@ -102,6 +152,10 @@ struct strata_real {
  * in the rw branch: found there at lookup, or set once by copy-up or
  * create and never changed after; readers load it with
  * strata_entry_upper().  @r is the stack below it, fixed at lookup.
+ * @stop is the branch where the lookup walk stopped (NULL: it reached
+ * the bottom); with the branches of @r it tells which branch changes
+ * make the entry wrong.  The root's entries hold no references
+ * (@pinned): branch roots are held by the branch mounts.
  */
 struct strata_name_index;
 
@@ -109,6 +163,10 @@ struct strata_entry {
 	struct rcu_head rcu;
 	struct strata_name_index *index;	/* of rr lower dirs, lazily */
 	struct dentry *upper;
+	struct strata_branch *upper_br;	/* the rw branch of @upper */
+	struct strata_branch *stop;
+	struct list_head retired;	/* pinned root entries, replaced */
+	bool pinned;
 	unsigned int nr;
 	struct strata_real r[];
 };
@@ -117,7 +175,8 @@ struct strata_inode {
 	struct inode vfs_inode;
 	struct inode *real;		/* real inode at lookup (hash key) */
 	struct inode *upper;		/* in the rw branch, set once */
-	unsigned int bindex;		/* branch of @real */
+	struct strata_branch *br;	/* branch of @real */
+	struct strata_branch *upper_br;	/* branch of @upper */
 	struct mutex copy_lock;		/* one copy-up at a time */
 };
 
@@ -133,18 +192,32 @@ static inline struct strata_inode *STRATA_I(const struct inode *inode)
 
 static inline struct strata_entry *STRATA_E(const struct dentry *dentry)
 {
-	return dentry->d_fsdata;
+	return READ_ONCE(dentry->d_fsdata);
 }
 
-static inline struct strata_branch *strata_branch(const struct super_block *sb,
-						  unsigned int bindex)
+/* The current branch table; pairs with smp_store_release() on change. */
+static inline struct strata_table *strata_table(const struct strata_fs *sfs)
 {
-	return &STRATA_FS(sb)->br[bindex];
+	/* Pairs with smp_store_release() in strata_publish(). */
+	return smp_load_acquire(&((struct strata_fs *)sfs)->table);
+}
+
+static inline struct strata_branch *strata_top(const struct strata_fs *sfs)
+{
+	return strata_table(sfs)->br[0];
+}
+
+/* The rw branch copy-ups and creates go to, NULL in a read-only union. */
+static inline struct strata_branch *strata_rw_branch(const struct strata_fs *sfs)
+{
+	struct strata_branch *top = strata_top(sfs);
+
+	return READ_ONCE(top->mode) == STRATA_BR_RW ? top : NULL;
 }
 
 static inline bool strata_is_writable(const struct strata_fs *sfs)
 {
-	return sfs->workdir;
+	return READ_ONCE(sfs->workdir);
 }
 
 static inline struct dentry *strata_entry_upper(const struct strata_entry *e)
@@ -184,7 +257,8 @@ static inline struct strata_real strata_stack_at(const struct strata_entry *e,
 {
 	if (upper) {
 		if (!i)
-			return (struct strata_real){ (struct dentry *)upper, 0 };
+			return (struct strata_real){ (struct dentry *)upper,
+						     e->upper_br };
 		i--;
 	}
 	return e->r[i];
@@ -198,11 +272,11 @@ static inline void strata_real_path(const struct dentry *dentry,
 	struct dentry *upper = strata_entry_upper(e);
 
 	if (upper) {
-		path->mnt = strata_branch(dentry->d_sb, 0)->mnt;
+		path->mnt = e->upper_br->mnt;
 		path->dentry = upper;
 		return;
 	}
-	path->mnt = strata_branch(dentry->d_sb, e->r[0].bindex)->mnt;
+	path->mnt = e->r[0].br->mnt;
 	path->dentry = e->r[0].dentry;
 }
 
@@ -215,7 +289,7 @@ static inline struct dentry *strata_real_dentry(const struct dentry *dentry)
 
 static inline struct vfsmount *strata_upper_mnt(const struct super_block *sb)
 {
-	return STRATA_FS(sb)->br[0].mnt;
+	return strata_top(STRATA_FS(sb))->mnt;
 }
 
 static inline const struct cred *strata_override_creds(struct super_block *sb)
@@ -227,7 +301,11 @@ static inline const struct cred *strata_override_creds(struct super_block *sb)
 extern const struct dentry_operations strata_dentry_ops;
 struct strata_entry *strata_entry_alloc(unsigned int nr);
 void strata_entry_free(struct strata_entry *e);
-void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper);
+void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper,
+			    struct strata_branch *br);
+void strata_real_hold(struct strata_real *r);
+void strata_real_drop(struct strata_real *r);
+int strata_check_upper(struct dentry *dentry);
 struct dentry *strata_d_real(struct dentry *dentry);
 bool strata_is_reserved_name(const char *name, unsigned int len);
 
@@ -249,6 +327,10 @@ void strata_nl_exit(void);
 int strata_nl_register(struct super_block *sb);
 void strata_nl_unregister(struct super_block *sb);
 void strata_nl_copy_up_event(struct dentry *dentry, u64 size, u64 duration_ns);
+void strata_nl_branch_event(struct super_block *sb, int change,
+			    const struct strata_branch *br, unsigned int index);
+__printf(2, 3)
+void strata_nl_errf(struct netlink_ext_ack *extack, const char *fmt, ...);
 
 /* params.c */
 int strata_init_fs_context(struct fs_context *fc);
@@ -257,10 +339,26 @@ int strata_show_options(struct seq_file *m, struct dentry *root);
 /* branch.c */
 int strata_branches_setup(struct fs_context *fc, struct super_block *sb);
 void strata_fs_free(struct strata_fs *sfs);
+struct strata_fs *strata_fs_alloc(void);
+struct strata_table *strata_table_alloc(struct strata_fs *sfs, unsigned int nr);
+void strata_table_index(struct strata_fs *sfs, struct strata_table *t);
+int strata_branch_fsidx(struct strata_fs *sfs, struct strata_branch *br);
+
+/* branch_change.c */
+int strata_branch_add(struct super_block *sb, const struct path *path,
+		      const char *name, enum strata_mode mode,
+		      unsigned int pos, struct netlink_ext_ack *extack);
+int strata_branch_del(struct super_block *sb, unsigned int index,
+		      struct netlink_ext_ack *extack);
+int strata_branch_set(struct super_block *sb, unsigned int index,
+		      enum strata_mode mode, struct netlink_ext_ack *extack);
+bool strata_entry_still_valid(struct strata_fs *sfs,
+			      const struct strata_entry *e, u64 from, u64 to);
 
 /* workdir.c */
 int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 			 const struct path *given);
+int strata_workdir_setup_live(struct super_block *sb);
 int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth);
 int strata_remove_real(struct dentry *dir, struct dentry *d);
 void strata_discard_temp(struct super_block *sb, struct dentry *temp);
@@ -300,11 +398,13 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 			     unsigned int flags);
 int strata_lookup_stack(struct dentry *parent, const struct qstr *name,
 			bool lower_only, struct strata_entry **ep);
-int strata_build_root_entry(struct super_block *sb, struct strata_entry **ep);
+int strata_build_root_entry(struct super_block *sb, struct strata_table *t,
+			    struct strata_entry **ep);
 
 /* inode.c */
 extern const struct inode_operations strata_dir_iops;
-u64 strata_ino(struct strata_fs *sfs, u64 real_ino, unsigned int bindex);
+u64 strata_ino(struct strata_fs *sfs, u64 real_ino,
+	       const struct strata_branch *br);
 struct inode *strata_get_inode(struct super_block *sb,
 			       const struct strata_entry *e);
 int strata_inode_cache_init(void);

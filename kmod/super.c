@@ -14,11 +14,8 @@
 
 static int strata_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
-	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
-	struct path top = {
-		.mnt = sfs->br[0].mnt,
-		.dentry = sfs->br[0].mnt->mnt_root,
-	};
+	struct strata_branch *br = strata_top(STRATA_FS(dentry->d_sb));
+	struct path top = { .mnt = br->mnt, .dentry = br->mnt->mnt_root };
 	const struct cred *old;
 	int err;
 
@@ -70,7 +67,7 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = strata_branches_setup(fc, sb);
 	if (err)
 		return err;
-	if (sfs->br[0].mode == STRATA_BR_RW) {
+	if (strata_rw_branch(sfs)) {
 		struct strata_fs_context *ctx = fc->fs_private;
 
 		err = strata_workdir_setup(fc, sb, ctx->workdir.dentry ?
@@ -87,10 +84,10 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_time_gran = 1;
 	sb->s_flags |= SB_POSIXACL;
 	/* Without a rw branch on top the union is read-only. */
-	if (sfs->br[0].mode != STRATA_BR_RW)
+	if (!strata_rw_branch(sfs))
 		sb->s_flags |= SB_RDONLY;
 
-	err = strata_build_root_entry(sb, &re);
+	err = strata_build_root_entry(sb, sfs->table, &re);
 	if (err)
 		return err;
 	root_inode = strata_get_inode(sb, re);
@@ -104,6 +101,7 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 		return -ENOMEM;
 	}
 	sb->s_root->d_fsdata = re;
+	sb->s_root->d_time = 0;
 	return strata_nl_register(sb);
 }
 

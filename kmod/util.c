@@ -16,6 +16,22 @@ struct strata_entry *strata_entry_alloc(unsigned int nr)
 	return e;
 }
 
+/* Take a reference for a stack slot; branch-del counts them as users. */
+void strata_real_hold(struct strata_real *r)
+{
+	dget(r->dentry);
+	atomic_long_inc(&r->br->users);
+}
+
+void strata_real_drop(struct strata_real *r)
+{
+	if (!r->dentry)
+		return;
+	/* Not cleared: RCU path walk may still read a freed entry's stack. */
+	dput(r->dentry);
+	atomic_long_dec(&r->br->users);
+}
+
 void strata_entry_free(struct strata_entry *e)
 {
 	unsigned int i;
@@ -23,18 +39,50 @@ void strata_entry_free(struct strata_entry *e)
 	if (!e)
 		return;
 	strata_index_free(e->index);
-	dput(e->upper);
-	for (i = 0; i < e->nr; i++)
-		dput(e->r[i].dentry);
+	if (!e->pinned) {
+		struct strata_real up = { e->upper, e->upper_br };
+
+		strata_real_drop(&up);
+		for (i = 0; i < e->nr; i++)
+			strata_real_drop(&e->r[i]);
+	}
 	/* RCU path walk may still be reading the stack in d_revalidate. */
 	kvfree_rcu(e, rcu);
 }
 
-/* Publish the rw-branch dentry of @e; takes over the reference. */
-void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper)
+/*
+ * Publish the rw-branch dentry of @e; takes over the reference, which
+ * counts as a user of @br.
+ */
+void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper,
+			    struct strata_branch *br)
 {
+	atomic_long_inc(&br->users);
+	WRITE_ONCE(e->upper_br, br);
 	/* Pairs with smp_load_acquire() in strata_entry_upper(). */
 	smp_store_release(&e->upper, upper);
+}
+
+/*
+ * A dentry whose rw-branch copy lives in a branch that is no longer the
+ * union's rw branch (a branch change made it read-only) is stale: write
+ * through it would change a read-only layer.
+ */
+int strata_check_upper(struct dentry *dentry)
+{
+	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
+	struct strata_entry *e = dentry->d_fsdata;
+	struct strata_branch *rw = strata_rw_branch(sfs);
+	struct inode *inode = d_inode(dentry);
+
+	if (!rw || !strata_is_writable(sfs))
+		return -EROFS;
+	if (e && strata_entry_upper(e) && READ_ONCE(e->upper_br) != rw)
+		return -ESTALE;
+	if (inode && strata_inode_upper(inode) &&
+	    READ_ONCE(STRATA_I(inode)->upper_br) != rw)
+		return -ESTALE;
+	return 0;
 }
 
 /* ".wh.*" names belong to the branch formats and never reach users. */
@@ -84,16 +132,28 @@ struct dentry *strata_d_real(struct dentry *dentry)
 
 /*
  * A real dentry unhashed underneath (a ro branch changed) makes the union
- * dentry stale; the next lookup rebuilds it.  Branches that ask for
- * revalidation themselves (network filesystems) are asked too.
+ * dentry stale; the next lookup rebuilds it.  So does a branch change
+ * since the dentry was looked up (d_time holds the change count it is
+ * known to be right for) that touches what its lookup saw.  Branches
+ * that ask for revalidation themselves (network filesystems) are asked
+ * too.
  */
 static int strata_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
+	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
 	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
+	/* Pairs with smp_store_release() in strata_publish(). */
+	u64 gen = smp_load_acquire(&sfs->gen);
+	u64 seen = READ_ONCE(dentry->d_time);
 	struct dentry *upper;
 	unsigned int i;
 	int ret;
 
+	if (seen != gen) {
+		if (!strata_entry_still_valid(sfs, e, seen, gen))
+			return 0;
+		WRITE_ONCE(dentry->d_time, gen);
+	}
 	if (!e)
 		return 1;
 	upper = strata_entry_upper(e);

@@ -161,16 +161,16 @@ int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 	if (given) {
 		if (given->dentry->d_sb != mnt->mnt_sb)
 			return invalfc(fc, "workdir: not on the filesystem of the rw branch %s",
-				       sfs->br[0].name);
+				       strata_top(sfs)->name);
 		if (is_subdir(given->dentry, mnt->mnt_root) ||
 		    is_subdir(mnt->mnt_root, given->dentry))
 			return invalfc(fc, "workdir: overlaps the rw branch %s",
-				       sfs->br[0].name);
+				       strata_top(sfs)->name);
 	}
 
 	err = mnt_want_write(mnt);
 	if (err) {
-		errorfc(fc, "branch %s: not writable (%pe)", sfs->br[0].name,
+		errorfc(fc, "branch %s: not writable (%pe)", strata_top(sfs)->name,
 			ERR_PTR(err));
 		return err;
 	}
@@ -188,13 +188,13 @@ int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 	if (IS_ERR(work)) {
 		err = PTR_ERR(work);
 		errorfc(fc, "branch %s: cannot create the work directory (%pe)",
-			sfs->br[0].name, work);
+			strata_top(sfs)->name, work);
 		goto out;
 	}
 	if (!d_is_dir(work)) {
 		dput(work);
 		err = -ENOTDIR;
-		errorfc(fc, "branch %s: %s is not a directory", sfs->br[0].name,
+		errorfc(fc, "branch %s: %s is not a directory", strata_top(sfs)->name,
 			name);
 		goto out;
 	}
@@ -203,9 +203,28 @@ int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 	err = strata_clean_dir(sb, work, 1);
 	if (err)
 		errorfc(fc, "branch %s: cannot clean the work directory (%pe)",
-			sfs->br[0].name, ERR_PTR(err));
+			strata_top(sfs)->name, ERR_PTR(err));
 out:
 	revert_creds(old);
 	mnt_drop_write(mnt);
+	return err;
+}
+
+/*
+ * The work directory of a rw branch added to a mounted union (now its
+ * top): the same set-up as at mount, with messages going to the kernel
+ * log, the caller reporting the error over netlink.
+ */
+int strata_workdir_setup_live(struct super_block *sb)
+{
+	struct fs_context *fc;
+	int err;
+
+	fc = kzalloc(sizeof(*fc), GFP_KERNEL);
+	if (!fc)
+		return -ENOMEM;
+	fc->log.prefix = "strata";
+	err = strata_workdir_setup(fc, sb, NULL);
+	kfree(fc);
 	return err;
 }

@@ -25,6 +25,16 @@ enum strata_branch_mode {
 };
 
 /**
+ * enum strata_branch_change - What a branch change did.
+ * @STRATA_BRANCH_CHANGE_SET: The branch's mode changed.
+ */
+enum strata_branch_change {
+	STRATA_BRANCH_CHANGE_ADD,
+	STRATA_BRANCH_CHANGE_DEL,
+	STRATA_BRANCH_CHANGE_SET,
+};
+
+/**
  * enum strata_whiteout_format - The whiteout format a union writes (both are
  *   always read).
  */
@@ -70,6 +80,19 @@ enum {
 };
 
 enum {
+	STRATA_A_BRANCH_OP_MOUNT_ID = 1,
+	STRATA_A_BRANCH_OP_MOUNT_FD,
+	STRATA_A_BRANCH_OP_INDEX,
+	STRATA_A_BRANCH_OP_PATH,
+	STRATA_A_BRANCH_OP_DIR_FD,
+	STRATA_A_BRANCH_OP_MODE,
+	STRATA_A_BRANCH_OP_CHANGE,
+
+	__STRATA_A_BRANCH_OP_MAX,
+	STRATA_A_BRANCH_OP_MAX = (__STRATA_A_BRANCH_OP_MAX - 1)
+};
+
+enum {
 	STRATA_A_COPY_UP_MOUNT_ID = 1,
 	STRATA_A_COPY_UP_PATH,
 	STRATA_A_COPY_UP_SIZE,
@@ -84,6 +107,10 @@ enum {
 	STRATA_CMD_MOUNT_NEW_NTF,
 	STRATA_CMD_MOUNT_DEL_NTF,
 	STRATA_CMD_COPY_UP_NTF,
+	STRATA_CMD_BRANCH_ADD,
+	STRATA_CMD_BRANCH_DEL,
+	STRATA_CMD_BRANCH_SET,
+	STRATA_CMD_BRANCH_CHANGE_NTF,
 
 	__STRATA_CMD_MAX,
 	STRATA_CMD_MAX = (__STRATA_CMD_MAX - 1)
