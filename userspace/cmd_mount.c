@@ -160,9 +160,15 @@ int cmd_mount(int argc, char **argv)
 		usage_error("mount", "missing TARGET");
 		goto out;
 	}
-	/* A mount target is a directory; an image reference is not. */
+	/*
+	 * "IMAGE TARGET" rather than "TARGET BRANCH": the first operand is
+	 * not a path (an image reference never starts with '/' or '.', and
+	 * nothing of that name exists here) and the second is a directory.
+	 */
 	if (!image && !nfiles && optind + 2 == argc && !name &&
-	    stat(argv[optind], &sb) && errno == ENOENT)
+	    argv[optind][0] != '/' && argv[optind][0] != '.' &&
+	    lstat(argv[optind], &sb) && errno == ENOENT &&
+	    !stat(argv[optind + 1], &sb) && S_ISDIR(sb.st_mode))
 		image = true;
 	if (image || name) {
 		if (optind + 2 != argc || nfiles || req.whiteout || req.userxattr) {
