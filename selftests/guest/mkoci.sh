@@ -4,7 +4,8 @@
 # mkoci.sh OUT NAME:TAG LAYERDIR... : write an OCI image layout in OUT from
 # plain directories, bottom layer first, with busybox tools only (tar,
 # gzip, sha256sum).  Every other layer is gzip-compressed so both blob
-# kinds are exercised.  Used by the demo and the store selftest.
+# kinds are exercised (MKOCI_GZIP=0: none).  Used by the demo and the
+# store selftest.
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 OUT NAME:TAG LAYERDIR..." >&2; exit 2; }
 out=$1 ref=$2
@@ -21,7 +22,7 @@ for dir; do
 	n=$((n + 1))
 	tar -C "$dir" -cf "$out/layer.tar" .
 	diffid=$(sha "$out/layer.tar")
-	if [ $((n % 2)) -eq 0 ]; then
+	if [ "${MKOCI_GZIP:-1}" = 1 ] && [ $((n % 2)) -eq 0 ]; then
 		gzip -n "$out/layer.tar"
 		d=$(put "$out/layer.tar.gz")
 		mt=application/vnd.oci.image.layer.v1.tar+gzip
