@@ -308,20 +308,20 @@ out:
 
 static int container_ls(int argc, char **argv)
 {
-	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	struct verb_opts o = { .allow_json = true };
 	struct store st;
 	json_t *all, *c;
 	size_t i;
+	int ret;
 
-	if (argc > 1 + json)
-		return usage_error("container ls", "unexpected argument '%s'",
-				   argv[1 + json]);
+	if (verb_options(argc, argv, "container ls", &o, help_container, &ret) < 0)
+		return ret;
 	if (store_open(&st, false))
 		return EXIT_FAILED;
 	all = container_list(&st);
 	json_array_foreach(all, i, c)
 		container_refresh(c);
-	if (json) {
+	if (o.json) {
 		print_json(all);
 	} else {
 		printf("%-20s %-19s %s\n", "NAME", "IMAGE", "MOUNTED ON");
@@ -338,15 +338,21 @@ static int container_ls(int argc, char **argv)
 
 static int container_rm(int argc, char **argv)
 {
+	struct verb_opts o = { .operands = 1 };
 	struct store st;
-	int ret = EXIT_FAILED;
 	json_t *c;
 	char *p;
+	int ret;
 
-	if (argc != 2 || !valid_name(argv[1]))
-		return usage_error("container rm", "expected one NAME");
+	if (verb_options(argc, argv, "container rm", &o, help_container, &ret) < 0)
+		return ret;
+	if (!valid_name(argv[optind]))
+		return usage_error("container rm", "bad container name '%s'",
+				   argv[optind]);
+	argv += optind - 1;
 	if (store_open(&st, true))
 		return EXIT_FAILED;
+	ret = EXIT_FAILED;
 	c = container_load(&st, argv[1]);
 	if (!c) {
 		err_msg(argv[1], "no such container");

@@ -6,7 +6,6 @@
  * mounting or committing meanwhile.  Every removal is a rename into tmp/
  * first, so a crash mid-way leaves the store consistent.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +40,11 @@ static void mark_image(const struct store *st, const char *id, json_t *used)
 
 int cmd_gc(int argc, char **argv)
 {
-	json_t *used = json_object(), *all, *c;
+	json_t *used = json_object(), *all, *c, *ids, *id;
 	int ret = EXIT_OK;
-	struct dirent *de;
 	struct store st;
-	char *dir, *p;
 	size_t i;
-	DIR *d;
+	char *p;
 
 	if (argc > 1) {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -80,39 +77,22 @@ int cmd_gc(int argc, char **argv)
 		free(p);
 	}
 	json_decref(all);
-	dir = store_path(&st, "images");
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char id[DIGEST_STR_LEN];
-
-		if (strlen(de->d_name) != DIGEST_HEX_LEN + 5)
+	ids = store_ids(&st, "images", ".json");
+	json_array_foreach(ids, i, id)
+		mark_image(&st, json_string_value(id), used);
+	json_decref(ids);
+	ids = store_ids(&st, "layers", "");
+	json_array_foreach(ids, i, id) {
+		if (json_object_get(used, json_string_value(id)))
 			continue;
-		snprintf(id, sizeof(id), "sha256:%.64s", de->d_name);
-		mark_image(&st, id, used);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	dir = store_path(&st, "layers");
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char id[DIGEST_STR_LEN];
-
-		if (strlen(de->d_name) != DIGEST_HEX_LEN)
-			continue;
-		snprintf(id, sizeof(id), "sha256:%.64s", de->d_name);
-		if (json_object_get(used, id))
-			continue;
-		p = store_path(&st, "layers/%s", de->d_name);
+		p = store_path(&st, "layers/%s", digest_hex(json_string_value(id)));
 		if (store_remove(&st, p))
 			ret = EXIT_FAILED;
 		else
-			printf("removed layer %s\n", id);
+			printf("removed layer %s\n", json_string_value(id));
 		free(p);
 	}
-	if (d)
-		closedir(d);
-	free(dir);
+	json_decref(ids);
 	json_decref(used);
 	store_close(&st);
 	return ret;

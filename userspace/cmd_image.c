@@ -2,8 +2,6 @@
 /*
  * cmd_image.c - "strata image import|ls|rm|tag".
  */
-#include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,52 +34,18 @@ void help_image(FILE *out)
 "Exit status: 0 done, 1 failed, 2 usage error.\n", out);
 }
 
-/* Parse "--json"/"--tag" and "-h"; returns the index of the first operand,
- * or -1 with *ret set. */
-static int parse_opts(int argc, char **argv, const char *cmd, bool *json,
-		      const char **tag, int *ret)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jt:h", opts, NULL)) != -1) {
-		if (c == 'j' && json) {
-			*json = true;
-		} else if (c == 't' && tag) {
-			*tag = optarg;
-		} else if (c == 'h') {
-			help_image(stdout);
-			*ret = EXIT_OK;
-			return -1;
-		} else {
-			*ret = option_error(cmd, c, argv);
-			return -1;
-		}
-	}
-	return optind;
-}
-
 static int image_import(int argc, char **argv)
 {
-	const char *tag = NULL;
+	struct verb_opts o = { .allow_tag = true, .operands = 1 };
 	struct store st;
 	int i, ret;
 
-	i = parse_opts(argc, argv, "image import", NULL, &tag, &ret);
+	i = verb_options(argc, argv, "image import", &o, help_image, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 1 != argc)
-		return usage_error("image import", "expected one FILE or DIR");
 	if (store_open(&st, true))
 		return EXIT_FAILED;
-	ret = oci_import(&st, argv[i], tag) ? EXIT_FAILED : EXIT_OK;
+	ret = oci_import(&st, argv[i], o.tag) ? EXIT_FAILED : EXIT_OK;
 	store_close(&st);
 	return ret;
 }
@@ -117,56 +81,42 @@ static char *tags_of(json_t *tags, const char *id, json_t *arr)
 
 static int image_ls(int argc, char **argv)
 {
-	json_t *tags, *out = json_array();
-	bool json = false;
+	struct verb_opts o = { .allow_json = true };
+	json_t *tags, *ids, *v, *out = json_array();
 	struct store st;
-	struct dirent **ents;
-	char *dir;
-	int i, n, ret;
+	size_t i;
+	int ret;
 
-	i = parse_opts(argc, argv, "image ls", &json, NULL, &ret);
-	if (i < 0)
+	if (verb_options(argc, argv, "image ls", &o, help_image, &ret) < 0)
 		return ret;
-	if (i != argc)
-		return usage_error("image ls", "unexpected argument '%s'", argv[i]);
 	if (store_open(&st, false))
 		return EXIT_FAILED;
 	tags = tags_load(&st);
-	dir = store_path(&st, "images");
-	n = scandir(dir, &ents, NULL, alphasort);
-	free(dir);
-	if (!json)
+	ids = store_ids(&st, "images", ".json");
+	if (!o.json)
 		printf("%-19s %6s  %s\n", "IMAGE ID", "LAYERS", "TAGS");
-	for (i = 0; i < n; i++) {
-		char id[DIGEST_STR_LEN], *t;
-		json_t *img, *ta;
+	json_array_foreach(ids, i, v) {
+		const char *id = json_string_value(v);
+		json_t *img = image_load(&st, id), *ta = json_array();
+		json_t *layers = json_object_get(img, "layers");
+		char *t;
 
-		if (strlen(ents[i]->d_name) == DIGEST_HEX_LEN + 5) {
-			snprintf(id, sizeof(id), "sha256:%.64s", ents[i]->d_name);
-			img = image_load(&st, id);
-			if (img) {
-				ta = json_array();
-				t = tags_of(tags, id, ta);
-				if (json)
-					json_array_append_new(out, json_pack("{s:s, s:O, s:o}",
-						"id", id, "layers", json_object_get(img, "layers"),
-						"tags", ta));
-				else
-					printf("%-19.19s %6zu  %s\n", id,
-					       json_array_size(json_object_get(img, "layers")), t);
-				if (!json)
-					json_decref(ta);
-				free(t);
-				json_decref(img);
-			}
-		}
-		free(ents[i]);
+		if (!img)
+			continue;
+		t = tags_of(tags, id, ta);
+		if (o.json)
+			json_array_append_new(out, json_pack("{s:s, s:O, s:O}", "id", id,
+							     "layers", layers, "tags", ta));
+		else
+			printf("%-19.19s %6zu  %s\n", id, json_array_size(layers), t);
+		json_decref(ta);
+		free(t);
+		json_decref(img);
 	}
-	if (n >= 0)
-		free(ents);
-	if (json)
+	if (o.json)
 		print_json(out);
 	json_decref(out);
+	json_decref(ids);
 	json_decref(tags);
 	store_close(&st);
 	return EXIT_OK;
@@ -178,15 +128,14 @@ static int image_rm(int argc, char **argv)
 	json_t *tags, *cs, *c, *v;
 	struct store st;
 	const char *k;
+	struct verb_opts o = { .operands = 1 };
 	void *tmp;
 	size_t j;
 	int i, ret;
 
-	i = parse_opts(argc, argv, "image rm", NULL, NULL, &ret);
+	i = verb_options(argc, argv, "image rm", &o, help_image, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 1 != argc)
-		return usage_error("image rm", "expected one IMAGE");
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	ret = EXIT_FAILED;
@@ -225,14 +174,13 @@ out:
 static int image_tag_cmd(int argc, char **argv)
 {
 	char id[DIGEST_STR_LEN];
+	struct verb_opts o = { .operands = 2 };
 	struct store st;
 	int i, ret;
 
-	i = parse_opts(argc, argv, "image tag", NULL, NULL, &ret);
+	i = verb_options(argc, argv, "image tag", &o, help_image, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 2 != argc)
-		return usage_error("image tag", "expected IMAGE and NAME[:TAG]");
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	ret = EXIT_FAILED;

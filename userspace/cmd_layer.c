@@ -2,8 +2,6 @@
 /*
  * cmd_layer.c - "strata layer create|ls|rm|diff".
  */
-#include <dirent.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,43 +37,16 @@ void help_layer(FILE *out)
 "Exit status: 0 done, 1 failed, 2 usage error.\n", out);
 }
 
-static int parse(int argc, char **argv, const char *cmd, bool *json, int *ret)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
-		if (c == 'j' && json) {
-			*json = true;
-		} else if (c == 'h') {
-			help_layer(stdout);
-			*ret = EXIT_OK;
-			return -1;
-		} else {
-			*ret = option_error(cmd, c, argv);
-			return -1;
-		}
-	}
-	return optind;
-}
-
 static int layer_create(int argc, char **argv)
 {
+	struct verb_opts o = { .operands = 1 };
 	char id[DIGEST_STR_LEN];
 	struct store st;
 	int i, ret;
 
-	i = parse(argc, argv, "layer create", NULL, &ret);
+	i = verb_options(argc, argv, "layer create", &o, help_layer, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 1 != argc)
-		return usage_error("layer create", "expected one DIR");
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	ret = EXIT_FAILED;
@@ -87,88 +58,64 @@ static int layer_create(int argc, char **argv)
 	return ret;
 }
 
-/* How many images list @id. */
+/* The images that list layer @id. */
 static json_t *layer_users(const struct store *st, const char *id)
 {
-	json_t *users = json_array();
-	struct dirent *de;
-	char *dir = store_path(st, "images");
-	DIR *d = opendir(dir);
+	json_t *users = json_array(), *ids = store_ids(st, "images", ".json");
+	json_t *iid, *l;
+	size_t i, j;
 
-	free(dir);
-	while (d && (de = readdir(d))) {
-		char iid[DIGEST_STR_LEN];
-		json_t *img, *l;
-		size_t i;
+	json_array_foreach(ids, i, iid) {
+		json_t *img = image_load(st, json_string_value(iid));
 
-		if (strlen(de->d_name) != DIGEST_HEX_LEN + 5)
-			continue;
-		snprintf(iid, sizeof(iid), "sha256:%.64s", de->d_name);
-		img = image_load(st, iid);
-		json_array_foreach(json_object_get(img, "layers"), i, l) {
+		json_array_foreach(json_object_get(img, "layers"), j, l) {
 			if (!strcmp(json_string_value(l), id)) {
-				json_array_append_new(users, json_string(iid));
+				json_array_append(users, iid);
 				break;
 			}
 		}
 		json_decref(img);
 	}
-	if (d)
-		closedir(d);
+	json_decref(ids);
 	return users;
 }
 
 static int layer_ls(int argc, char **argv)
 {
-	json_t *out = json_array();
-	struct dirent **ents;
-	bool json = false;
+	struct verb_opts o = { .allow_json = true };
+	json_t *out = json_array(), *ids, *v;
 	struct store st;
-	int i, n, ret;
-	char *dir;
+	size_t i;
+	int ret;
 
-	i = parse(argc, argv, "layer ls", &json, &ret);
-	if (i < 0)
+	if (verb_options(argc, argv, "layer ls", &o, help_layer, &ret) < 0)
 		return ret;
-	if (i != argc)
-		return usage_error("layer ls", "unexpected argument '%s'", argv[i]);
 	if (store_open(&st, false))
 		return EXIT_FAILED;
-	dir = store_path(&st, "layers");
-	n = scandir(dir, &ents, NULL, alphasort);
-	free(dir);
-	if (!json)
+	ids = store_ids(&st, "layers", "");
+	if (!o.json)
 		printf("%-19s %12s  %s\n", "LAYER", "SIZE", "IMAGES");
-	for (i = 0; i < n; i++) {
-		char id[DIGEST_STR_LEN], *p;
-		json_t *meta, *users;
+	json_array_foreach(ids, i, v) {
+		const char *id = json_string_value(v);
+		char *p = store_path(&st, "layers/%s/layer.json", digest_hex(id));
+		json_t *meta = store_read_json(p, false), *users;
+		json_int_t size = json_integer_value(json_object_get(meta, "size"));
 
-		if (strlen(ents[i]->d_name) != DIGEST_HEX_LEN)
-			goto next;
-		snprintf(id, sizeof(id), "sha256:%.64s", ents[i]->d_name);
-		p = store_path(&st, "layers/%s/layer.json", ents[i]->d_name);
-		meta = store_read_json(p, false);
 		free(p);
 		users = layer_users(&st, id);
-		if (json)
-			json_array_append_new(out, json_pack("{s:s, s:I, s:o}", "id", id,
-				"size", json_integer_value(json_object_get(meta, "size")),
-				"images", users));
-		else {
-			printf("%-19.19s %12lld  %zu\n", id,
-			       (long long)json_integer_value(json_object_get(meta, "size")),
+		if (o.json)
+			json_array_append_new(out, json_pack("{s:s, s:I, s:O}", "id", id,
+							     "size", size, "images", users));
+		else
+			printf("%-19.19s %12lld  %zu\n", id, (long long)size,
 			       json_array_size(users));
-			json_decref(users);
-		}
+		json_decref(users);
 		json_decref(meta);
-next:
-		free(ents[i]);
 	}
-	if (n >= 0)
-		free(ents);
-	if (json)
+	if (o.json)
 		print_json(out);
 	json_decref(out);
+	json_decref(ids);
 	store_close(&st);
 	return EXIT_OK;
 }
@@ -177,14 +124,13 @@ static int layer_rm(int argc, char **argv)
 {
 	char id[DIGEST_STR_LEN], *p;
 	struct store st;
+	struct verb_opts o = { .operands = 1 };
 	json_t *users;
 	int i, ret;
 
-	i = parse(argc, argv, "layer rm", NULL, &ret);
+	i = verb_options(argc, argv, "layer rm", &o, help_layer, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 1 != argc)
-		return usage_error("layer rm", "expected one LAYER");
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	ret = EXIT_FAILED;
@@ -213,14 +159,13 @@ static int layer_diff(int argc, char **argv)
 	const char *target = NULL;
 	struct progress pg;
 	struct store st;
+	struct verb_opts o = { .operands = 1 };
 	json_t *c;
 	int i, ret;
 
-	i = parse(argc, argv, "layer diff", NULL, &ret);
+	i = verb_options(argc, argv, "layer diff", &o, help_layer, &ret);
 	if (i < 0)
 		return ret;
-	if (i + 1 != argc)
-		return usage_error("layer diff", "expected one LAYER or CONTAINER");
 	if (isatty(STDOUT_FILENO))
 		return usage_error("layer diff", "standard output is a terminal; redirect it to a file");
 	if (store_open(&st, false))

@@ -39,6 +39,21 @@ struct subcommand {
 int run_subcommand(const char *cmd, const struct subcommand *subs,
 		   int argc, char **argv, void (*help)(FILE *out));
 
+/* What the verbs of image, layer and container take. */
+struct verb_opts {
+	bool allow_json, allow_tag;
+	int operands;		/* exactly this many */
+	bool json;		/* out: --json given */
+	const char *tag;	/* out: --tag T */
+};
+
+/*
+ * main.c: parse --json/--tag/--help for a verb.  Returns the index of the
+ * first operand, or -1 with *ret set (help shown, or a usage error).
+ */
+int verb_options(int argc, char **argv, const char *cmd,
+		 struct verb_opts *o, void (*help)(FILE *out), int *ret);
+
 /* cmd_image.c */
 int cmd_image(int argc, char **argv);
 void help_image(FILE *out);

@@ -2,7 +2,6 @@
 /*
  * image.c - image records and the tag table.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +42,8 @@ int tags_save(const struct store *st, json_t *tags)
 int image_resolve(const struct store *st, const char *ref,
 		  char id[DIGEST_STR_LEN])
 {
-	char *norm = image_tag_normalize(ref), *dir;
+	char *norm = image_tag_normalize(ref);
 	json_t *tags = tags_load(st), *v;
-	const char *hex = ref;
-	struct dirent *de;
-	int found = 0;
-	size_t n;
-	DIR *d;
 
 	if (!tags) {
 		free(norm);
@@ -63,25 +57,7 @@ int image_resolve(const struct store *st, const char *ref,
 		return 0;
 	}
 	json_decref(tags);
-	if (!strncmp(hex, "sha256:", 7))
-		hex += 7;
-	n = strlen(hex);
-	dir = store_path(st, "images");
-	d = opendir(dir);
-	free(dir);
-	while (d && n >= 4 && (de = readdir(d))) {
-		if (strlen(de->d_name) == DIGEST_HEX_LEN + 5 &&
-		    !strncmp(de->d_name, hex, n) && n <= DIGEST_HEX_LEN) {
-			snprintf(id, DIGEST_STR_LEN, "sha256:%.64s", de->d_name);
-			found++;
-		}
-	}
-	if (d)
-		closedir(d);
-	if (found == 1)
-		return 0;
-	err_msg(ref, found ? "ambiguous image reference" : "no such image");
-	return -1;
+	return store_resolve(st, "images", ".json", ref, "image", id);
 }
 
 json_t *image_load(const struct store *st, const char *id)

@@ -7,7 +7,6 @@
  * once to unpack.  Nothing is written before the first two passes agree
  * that the blob is the one asked for and holds nothing hostile.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -340,33 +339,5 @@ void layer_unstage(struct staged_layer *l)
 int layer_resolve(const struct store *st, const char *ref,
 		  char out[DIGEST_STR_LEN])
 {
-	char *dir = store_path(st, "layers");
-	const char *hex = ref;
-	struct dirent *de;
-	int found = 0;
-	size_t n;
-	DIR *d;
-
-	if (!strncmp(hex, "sha256:", 7))
-		hex += 7;
-	n = strlen(hex);
-	d = opendir(dir);
-	if (!d) {
-		err_errno(dir, errno);
-		free(dir);
-		return -1;
-	}
-	while (n >= 4 && (de = readdir(d))) {
-		if (strlen(de->d_name) == DIGEST_HEX_LEN &&
-		    !strncmp(de->d_name, hex, n)) {
-			snprintf(out, DIGEST_STR_LEN, "sha256:%s", de->d_name);
-			found++;
-		}
-	}
-	closedir(d);
-	free(dir);
-	if (found == 1)
-		return 0;
-	err_msg(ref, found ? "ambiguous layer reference" : "no such layer");
-	return -1;
+	return store_resolve(st, "layers", "", ref, "layer", out);
 }

@@ -93,6 +93,43 @@ int run_subcommand(const char *cmd, const struct subcommand *subs,
 	return usage_error(cmd, "unknown verb '%s'", argv[1]);
 }
 
+int verb_options(int argc, char **argv, const char *cmd,
+		 struct verb_opts *o, void (*help)(FILE *out), int *ret)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jt:h", opts, NULL)) != -1) {
+		if (c == 'j' && o->allow_json) {
+			o->json = true;
+		} else if (c == 't' && o->allow_tag) {
+			o->tag = optarg;
+		} else if (c == 'h') {
+			help(stdout);
+			*ret = EXIT_OK;
+			return -1;
+		} else {
+			*ret = option_error(cmd, c, argv);
+			return -1;
+		}
+	}
+	if (argc - optind != o->operands) {
+		*ret = argc > optind + o->operands ?
+			usage_error(cmd, "unexpected argument '%s'",
+				    argv[optind + o->operands]) :
+			usage_error(cmd, "missing operand");
+		return -1;
+	}
+	return optind;
+}
+
 static const struct command *find_command(const char *name)
 {
 	size_t i;

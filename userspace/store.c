@@ -294,6 +294,71 @@ json_t *store_read_json(const char *path, bool missing_ok)
 	return NULL;
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+		      json_string_value(*(json_t *const *)b));
+}
+
+json_t *store_ids(const struct store *st, const char *dir, const char *suffix)
+{
+	char *path = store_path(st, "%s", dir);
+	size_t n = 0, cap = 0, i, slen = strlen(suffix);
+	json_t **v = NULL, *arr = json_array();
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	free(path);
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name), k;
+
+		if (len != 64 + slen || strcmp(de->d_name + 64, suffix))
+			continue;
+		for (k = 0; k < 64; k++)
+			if (!strchr("0123456789abcdef", de->d_name[k]))
+				break;
+		if (k < 64)
+			continue;
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+		v[n++] = json_sprintf("sha256:%.64s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+	return arr;
+}
+
+int store_resolve(const struct store *st, const char *dir, const char *suffix,
+		  const char *ref, const char *what, char out[72])
+{
+	json_t *ids = store_ids(st, dir, suffix), *v;
+	const char *hex = ref;
+	size_t i, n;
+	int found = 0;
+
+	if (!strncmp(hex, "sha256:", 7))
+		hex += 7;
+	n = strlen(hex);
+	json_array_foreach(ids, i, v) {
+		if (n >= 4 && n <= 64 && !strncmp(json_string_value(v) + 7, hex, n)) {
+			snprintf(out, 72, "%s", json_string_value(v));
+			found++;
+		}
+	}
+	json_decref(ids);
+	if (found == 1)
+		return 0;
+	if (found)
+		err_msg(ref, "ambiguous %s reference", what);
+	else
+		err_msg(ref, "no such %s", what);
+	return -1;
+}
+
 int store_remove(const struct store *st, const char *path)
 {
 	char *tmp = store_mktemp(st, "rm");

@@ -62,6 +62,20 @@ json_t *store_read_json(const char *path, bool missing_ok);
 /* Move @path into tmp/ (atomic) and delete it from there. */
 int store_remove(const struct store *st, const char *path);
 
+/*
+ * The objects of directory @dir (layers, images): the entries named
+ * <64 hex>@suffix, as a sorted array of "sha256:<hex>" strings.
+ */
+json_t *store_ids(const struct store *st, const char *dir, const char *suffix);
+
+/*
+ * Resolve @ref ("sha256:<hex>", or a unique prefix of 4+ hex digits) among
+ * store_ids(@dir, @suffix).  0, or -1 after printing "REF: no such
+ * @what" or "REF: ambiguous @what reference".
+ */
+int store_resolve(const struct store *st, const char *dir, const char *suffix,
+		  const char *ref, const char *what, char out[72]);
+
 /* rm -rf; 0 or -1 with errno. */
 int rm_rf(const char *path);
 
