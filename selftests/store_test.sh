@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..61"
+echo "1..63"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -151,6 +151,9 @@ expect "the round-tripped image mounts" 0 "" $S mount rt:1 "$m"
 check "... with the committed content" same "$(cat "$m/etc/motd")" changed
 expect "umount" 0 "" $S umount --rm "$m"
 expect "image rm rt" 0 "" $S image rm rt:1
+tar -C "$dir/rt" -cf "$dir/rt.tar" .
+expect "import of a docker save archive (tar)" 0 "sha256:" $S image import "$dir/rt.tar"
+expect "image rm rt again" 0 "" $S image rm rt:1
 
 # --- rm and gc
 expect "image rm" 0 "" $S image rm demo:2
@@ -203,6 +206,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 61 ] || echo "# planned 61 results, reported $n"
+[ "$n" -eq 63 ] || echo "# planned 63 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1

@@ -261,8 +261,14 @@ int layer_stage(const struct store *st, const char *blob,
 	int ret = -1;
 
 	out->tmp = NULL;
-	if (hash_blob(blob, blob_id, out->diff_id, &out->size, pg))
+	if (pg)
+		progress_start(pg, "verify");
+	ret = hash_blob(blob, blob_id, out->diff_id, &out->size, pg);
+	if (pg)
+		progress_done(pg);
+	if (ret)
 		return -1;
+	ret = -1;
 	if (want_blob && strcmp(want_blob, blob_id)) {
 		err_msg(blob, "digest mismatch: expected %s, got %s", want_blob,
 			blob_id);
@@ -287,7 +293,12 @@ int layer_stage(const struct store *st, const char *blob,
 		err_errno(diff, errno);
 		goto out;
 	}
-	if (tar_extract(blob, diff, blob, geteuid() == 0, pg))
+	if (pg)
+		progress_start(pg, "unpack");
+	ret = tar_extract(blob, diff, blob, geteuid() == 0, pg);
+	if (pg)
+		progress_done(pg);
+	if (ret)
 		goto out;
 	meta = json_pack("{s:s, s:I}", "diff_id", out->diff_id, "size",
 			 (json_int_t)out->size);

@@ -324,7 +324,7 @@ int oci_import(const struct store *st, const char *src, const char *tag)
 		err_errno(src, errno);
 		return -1;
 	}
-	progress_start(&c.pg, "import");
+	progress_start(&c.pg, "unpack archive");
 	if (S_ISDIR(sb.st_mode)) {
 		c.dir = src;
 	} else {
@@ -332,6 +332,7 @@ int oci_import(const struct store *st, const char *src, const char *tag)
 		tmp = store_mktemp(st, "import");
 		if (!tmp || tar_extract(src, tmp, src, false, &c.pg))
 			goto out;
+		progress_done(&c.pg);
 		c.dir = tmp;
 	}
 	p = xasprintf("%s/index.json", c.dir);

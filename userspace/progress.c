@@ -51,7 +51,8 @@ void progress_add(struct progress *p, uint64_t bytes)
 
 void progress_done(struct progress *p)
 {
-	if (p->enabled && p->what)
+	/* Nothing was counted: no line for it. */
+	if (p->enabled && p->what && p->bytes)
 		show(p, "\n");
 	p->what = NULL;
 }
