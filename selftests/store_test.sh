@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..63"
+echo "1..68"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -107,6 +107,12 @@ check "its changes are back" test -f "$m/after-commit"
 expect "umount --rm" 0 "" $S umount --rm "$m"
 check "the container is gone" test ! -e "$STRATA_ROOT/containers/c1"
 
+expect "mount --readonly" 0 "" $S mount --readonly --name ro1 demo:1 "$m"
+check "a read-only container refuses writes" sh -c "! touch '$m/x' 2>/dev/null"
+expect "umount --rm of it" 0 "" $S umount --rm "$m"
+expect "mount of a missing image names it" 1 "nosuch:1: no such image" \
+	$S mount --name c9 nosuch:1 "$m"
+check "... and leaves no container" test ! -e "$STRATA_ROOT/containers/c9"
 expect "mount the committed image" 0 "" $S mount --name c2 demo:2 "$m"
 check "committed change visible" same "$(cat "$m/etc/motd")" changed
 check "committed delete visible" test ! -e "$m/data/y"
@@ -206,6 +212,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 63 ] || echo "# planned 63 results, reported $n"
+[ "$n" -eq 68 ] || echo "# planned 68 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1

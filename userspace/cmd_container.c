@@ -108,6 +108,7 @@ int mount_image(const char *image, const char *target_arg,
 	char id[DIGEST_STR_LEN], target[PATH_MAX];
 	char *name = NULL, *work = NULL;
 	json_t *img = NULL, *c = NULL;
+	bool created = false;
 	struct store st;
 	int ch, ret = EXIT_FAILED;
 
@@ -143,6 +144,7 @@ int mount_image(const char *image, const char *target_arg,
 		c = container_create(&st, name, id);
 		if (!c)
 			goto out;
+		created = true;
 	}
 	if (build_branches(&st, img, name, &bl))
 		goto out;
@@ -163,6 +165,13 @@ int mount_image(const char *image, const char *target_arg,
 	printf("%s\n", name);
 	ret = EXIT_OK;
 out:
+	/* A container made for a mount that failed has no reason to stay. */
+	if (ret && created) {
+		char *p = store_path(&st, "containers/%s", name);
+
+		store_remove(&st, p);
+		free(p);
+	}
 	branch_list_free(&bl);
 	json_decref(img);
 	json_decref(c);

@@ -32,7 +32,6 @@ struct export_ctx {
 	struct archive *a;
 	struct archive_entry_linkresolver *links;
 	int union_fd;		/* the mounted union, or -1 */
-	const char *dir;
 	struct progress *pg;
 	char buf[1 << 16];
 };
@@ -61,27 +60,21 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static ssize_t get_xattr(int fd, const char *name, char *val, size_t size)
-{
-	return fgetxattr(fd, name, val, size);
-}
-
 static bool xattr_is(int fd, const char *name, const char *want)
 {
 	char val[8];
-	ssize_t n = get_xattr(fd, name, val, sizeof(val));
+	ssize_t n = fgetxattr(fd, name, val, sizeof(val));
 
 	return n == (ssize_t)strlen(want) && !memcmp(val, want, n);
 }
 
 static bool has_xattr(int fd, const char *name)
 {
-	return get_xattr(fd, name, NULL, 0) >= 0;
+	return fgetxattr(fd, name, NULL, 0) >= 0;
 }
 
-/* Public xattrs of @fd (an O_PATH-less fd), in name order. */
-static int add_xattrs(struct export_ctx *c, struct archive_entry *e, int fd,
-		      const char *path)
+/* Public xattrs of @fd, in name order. */
+static int add_xattrs(struct archive_entry *e, int fd, const char *path)
 {
 	char *list = NULL, *p, **names = NULL, *val = NULL;
 	ssize_t len, vlen;
@@ -118,7 +111,6 @@ static int add_xattrs(struct export_ctx *c, struct archive_entry *e, int fd,
 		}
 		archive_entry_xattr_add_entry(e, names[i], val, vlen);
 	}
-	(void)c;
 	ret = 0;
 out:
 	free(val);
@@ -175,7 +167,6 @@ static int emit_marker(struct export_ctx *c, const char *name,
 		       const struct stat *like)
 {
 	struct archive_entry *e = archive_entry_new();
-	int ret;
 
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -186,8 +177,7 @@ static int emit_marker(struct export_ctx *c, const char *name,
 	archive_entry_set_size(e, 0);
 	/* Never a hard link candidate. */
 	archive_entry_set_nlink(e, 1);
-	ret = emit(c, e, -1, name);
-	return ret;
+	return emit(c, e, -1, name);
 }
 
 static int walk(struct export_ctx *c, int rootfd, const char *rel, int depth);
@@ -230,7 +220,7 @@ static int export_one(struct export_ctx *c, int rootfd, const char *rel,
 			err_msg(srcrel, "%s", strerror(errno));
 			goto out_free;
 		}
-		if (add_xattrs(c, e, fd, srcrel))
+		if (add_xattrs(e, fd, srcrel))
 			goto out_free;
 	}
 	if (!S_ISREG(st.st_mode))
@@ -361,7 +351,6 @@ int layer_export(const char *dir, const char *union_root, int fd,
 	int rootfd, ret = -1;
 
 	c->union_fd = -1;
-	c->dir = dir;
 	c->pg = pg;
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {
