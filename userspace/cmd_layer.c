@@ -19,11 +19,14 @@
 void help_layer(FILE *out)
 {
 	fputs(
-"Usage: strata layer create DIR\n"
+"Usage: strata layer import FILE\n"
+"       strata layer create DIR\n"
 "       strata layer ls [--json]\n"
 "       strata layer rm LAYER\n"
 "       strata layer diff LAYER|CONTAINER >FILE.tar\n"
 "\n"
+"import  store one layer tar (plain, gzip or zstd; entries checked as for\n"
+"        image import); prints its diff-id\n"
 "create  store the tree DIR as a layer (OCI whiteouts kept; overlay\n"
 "        whiteouts and opaque xattrs converted); prints its diff-id\n"
 "ls      list layers: diff-id, size of the tar, images using it\n"
@@ -53,6 +56,32 @@ static int layer_create(int argc, char **argv)
 	if (!layer_from_dir(&st, argv[i], NULL, id)) {
 		puts(id);
 		ret = EXIT_OK;
+	}
+	store_close(&st);
+	return ret;
+}
+
+static int layer_import(int argc, char **argv)
+{
+	struct verb_opts o = { .operands = 1 };
+	struct staged_layer l;
+	struct progress pg;
+	struct store st;
+	int i, ret;
+
+	i = verb_options(argc, argv, "layer import", &o, help_layer, &ret);
+	if (i < 0)
+		return ret;
+	if (store_open(&st, true))
+		return EXIT_FAILED;
+	progress_start(&pg, "import");
+	ret = EXIT_FAILED;
+	if (!layer_stage(&st, argv[i], NULL, NULL, &l, &pg)) {
+		if (!layer_publish(&st, &l)) {
+			puts(l.diff_id);
+			ret = EXIT_OK;
+		}
+		layer_unstage(&l);
 	}
 	store_close(&st);
 	return ret;
@@ -194,6 +223,7 @@ static int layer_diff(int argc, char **argv)
 int cmd_layer(int argc, char **argv)
 {
 	static const struct subcommand subs[] = {
+		{ "import", layer_import },
 		{ "create", layer_create },
 		{ "ls", layer_ls },
 		{ "rm", layer_rm },

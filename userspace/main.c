@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "mount",   "mount a union of branch directories", cmd_mount,   help_mount },
 	{ "umount",  "unmount a union",                     cmd_umount,  help_umount },
 	{ "image",   "import, list, tag and remove images",  cmd_image,   help_image },
-	{ "layer",   "create, list, export and remove layers", cmd_layer, help_layer },
+	{ "layer",   "import, create, list, export and remove layers", cmd_layer, help_layer },
 	{ "commit",  "turn a container's changes into a new image", cmd_commit, help_commit },
 	{ "container", "list and remove containers",       cmd_container, help_container },
 	{ "gc",      "remove unused layers and dead containers", cmd_gc, help_gc },
