@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..68"
+echo "1..76"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -117,7 +117,18 @@ expect "mount the committed image" 0 "" $S mount --name c2 demo:2 "$m"
 check "committed change visible" same "$(cat "$m/etc/motd")" changed
 check "committed delete visible" test ! -e "$m/data/y"
 check "committed file visible" same "$(cat "$m/new")" fresh
+# A directory with lower contents renamed in the union: exported whole.
+mv "$m/data" "$m/data2"
+expect "live commit with a renamed directory" 0 "sha256:" $S commit --tag demo:3 c2
+expect "umount, keeping the container" 0 "" $S umount "$m"
+expect "commit of it unmounted is refused, naming the directory" 1 \
+	"./data2: a directory renamed in the union" $S commit c2
+expect "container rm" 0 "" $S container rm c2
+expect "mount the image with the rename" 0 "" $S mount demo:3 "$m"
+check "the renamed directory has its lower contents" test -L "$m/data2/link"
+check "the old name is gone" test ! -e "$m/data"
 expect "umount" 0 "" $S umount --rm "$m"
+expect "image rm demo:3" 0 "" $S image rm demo:3
 
 # --- diff and round trip
 # Layers the helper wrote (commit, layer create) export to their own
@@ -212,6 +223,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 68 ] || echo "# planned 68 results, reported $n"
+[ "$n" -eq 76 ] || echo "# planned 76 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
