@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "branchspec.h"
 #include "cmds.h"
@@ -245,8 +246,11 @@ int cmd_umount(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("umount", "unexpected argument '%s'",
 				   argv[optind + 1]);
-	/* Only a store we can already see: umount must work without one. */
-	if (path_exists(store_root_path())) {
+	/*
+	 * Only a store that exists and that we may change: umount of a plain
+	 * union must work without one, and for users who cannot lock it.
+	 */
+	if (!access(store_root_path(), W_OK)) {
 		c = umount_container(argv[optind], remove);
 		if (c <= 0)
 			return c ? EXIT_FAILED : EXIT_OK;
