@@ -10,6 +10,7 @@
 #   make crash-test [CYCLES=100]  power cuts during copy-up, then checks
 #   make sparse          the module through sparse (C=1)
 #   make checkpatch      checkpatch.pl on kmod/
+#   make install [DESTDIR= PREFIX=/usr/local]  the helper and strata(8)
 
 KVER ?=
 O := $(CURDIR)/build
@@ -19,6 +20,12 @@ KERNELS := $(shell scripts/kernels.sh $(KVER))
 	checkpatch deps clean install crash-test
 
 all: module userspace selftests
+
+PREFIX ?= /usr/local
+install: userspace
+	install -D -m 755 $(O)/userspace/strata $(DESTDIR)$(PREFIX)/sbin/strata
+	install -D -m 644 Documentation/strata.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/strata.8
 
 # Each kernel gets a shadow tree of symlinks so that object files of one
 # kernel never overwrite those of another.

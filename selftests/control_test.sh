@@ -33,37 +33,8 @@ S=$(command -v "$S")
 echo "TAP version 13"
 echo "1..46"
 
-n=0 failed=0
-result() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-check() { # DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	"$@"
-	result $? "$desc"
-}
-# expect DESCRIPTION RC TEXT COMMAND...: COMMAND exits RC, and its output
-# (stdout and stderr) contains the fixed string TEXT (unless empty).
-expect() {
-	desc=$1 want=$2 text=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -eq "$want" ] && { [ -z "$text" ] || printf '%s\n' "$out" | grep -qF -- "$text"; }; then
-		result 0 "$desc"
-	else
-		result 1 "$desc"
-		echo "# rc=$rc (want $want), wanted text: $text"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
-}
+# result, check, expect and the counters n and failed.
+. "$(dirname "$0")/tap.sh"
 has() { # FILE TEXT: FILE contains the fixed string TEXT
 	grep -qF -- "$2" "$1" && return 0
 	echo "# $1 lacks: $2"

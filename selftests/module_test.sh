@@ -27,22 +27,8 @@ for fs in $fslist; do nfs=$((nfs + 1)); done
 echo "TAP version 13"
 echo "1..$((1 + 4 * cycles + 7 + nfs + 4))"
 
-n=0 failed=0
-result() { # OK DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-check() { # DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	"$@"
-	result $? "$desc"
-}
+# result, check, expect and the counters n and failed.
+. "$(dirname "$0")/tap.sh"
 loaded() { [ -d /sys/module/strata ]; }
 registered() { grep -qw strata /proc/filesystems; }
 unregistered() { ! registered; }

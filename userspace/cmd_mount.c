@@ -8,17 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "branchspec.h"
 #include "cmds.h"
 #include "kmod.h"
 #include "mount.h"
+#include "store.h"
 #include "util.h"
 
 void help_mount(FILE *out)
 {
 	fputs(
 "Usage: strata mount [OPTIONS] TARGET BRANCH...\n"
+"       strata mount [--image] [--name NAME] [--readonly] IMAGE TARGET\n"
 "       strata mount [OPTIONS] --branches-from FILE TARGET [BRANCH...]\n"
 "\n"
 "Mount a union of the BRANCH directories on TARGET, top branch first.\n"
@@ -39,6 +43,11 @@ void help_mount(FILE *out)
 "  -w, --whiteout FORMAT     whiteouts to write: aufs (default) or overlay\n"
 "  -u, --userxattr           read user.overlay.* instead of trusted.overlay.*\n"
 "  -r, --readonly            mount read-only\n"
+"  -i, --image               IMAGE TARGET: mount a container of IMAGE from\n"
+"                            the store (also chosen when there are two\n"
+"                            operands and the first is not a directory)\n"
+"  -n, --name NAME           the container's name (default: random);\n"
+"                            an existing stopped container is continued\n"
 "  -h, --help                show this help\n"
 "\n"
 "Exit status: 0 mounted, 1 the mount failed, 2 usage error.\n", out);
@@ -47,11 +56,13 @@ void help_mount(FILE *out)
 void help_umount(FILE *out)
 {
 	fputs(
-"Usage: strata umount TARGET\n"
+"Usage: strata umount [--rm] TARGET\n"
 "\n"
-"Unmount the filesystem mounted on TARGET.\n"
+"Unmount the filesystem mounted on TARGET.  A container mounted there\n"
+"is kept in the store for a later mount or commit, or removed with --rm.\n"
 "\n"
 "Options:\n"
+"      --rm     remove the container too\n"
 "  -h, --help   show this help\n"
 "\n"
 "Exit status: 0 unmounted, 1 the unmount failed, 2 usage error.\n", out);
@@ -90,13 +101,17 @@ int cmd_mount(int argc, char **argv)
 		{ "whiteout",      required_argument, NULL, 'w' },
 		{ "userxattr",     no_argument,       NULL, 'u' },
 		{ "readonly",      no_argument,       NULL, 'r' },
+		{ "image",         no_argument,       NULL, 'i' },
+		{ "name",          required_argument, NULL, 'n' },
 		{ "help",          no_argument,       NULL, 'h' },
 		{}
 	};
 	struct mount_request req = { .fstype = "strata" };
 	struct branch_list branches = {};
 	const char **files = NULL;
-	const char *module = NULL;
+	const char *module = NULL, *name = NULL;
+	bool image = false;
+	struct stat sb;
 	size_t nfiles = 0, i;
 	int c, ret = EXIT_USAGE;
 	struct branch br;
@@ -104,7 +119,7 @@ int cmd_mount(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:m:w:urh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:m:w:urin:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			files = xrealloc(files, (nfiles + 1) * sizeof(*files));
@@ -127,6 +142,12 @@ int cmd_mount(int argc, char **argv)
 		case 'r':
 			req.readonly = true;
 			break;
+		case 'i':
+			image = true;
+			break;
+		case 'n':
+			name = optarg;
+			break;
 		case 'h':
 			help_mount(stdout);
 			ret = EXIT_OK;
@@ -138,6 +159,25 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage_error("mount", "missing TARGET");
+		goto out;
+	}
+	/*
+	 * "IMAGE TARGET" rather than "TARGET BRANCH": the first operand is
+	 * not a path (an image reference never starts with '/' or '.', and
+	 * nothing of that name exists here) and the second is a directory.
+	 */
+	if (!image && !nfiles && optind + 2 == argc && !name &&
+	    argv[optind][0] != '/' && argv[optind][0] != '.' &&
+	    lstat(argv[optind], &sb) && errno == ENOENT &&
+	    !stat(argv[optind + 1], &sb) && S_ISDIR(sb.st_mode))
+		image = true;
+	if (image || name) {
+		if (optind + 2 != argc || nfiles || req.whiteout || req.userxattr) {
+			usage_error("mount", "an image mount takes IMAGE and TARGET only");
+			goto out;
+		}
+		ret = mount_image(argv[optind], argv[optind + 1], name,
+				  req.readonly, module);
 		goto out;
 	}
 	req.target = argv[optind++];
@@ -183,9 +223,10 @@ int cmd_umount(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "rm", no_argument, NULL, 'R' },
 		{}
 	};
-	int c;
+	int c, remove = 0;
 
 	optind = 0;
 	opterr = 0;
@@ -194,6 +235,10 @@ int cmd_umount(int argc, char **argv)
 			help_umount(stdout);
 			return EXIT_OK;
 		}
+		if (c == 'R') {
+			remove = 1;
+			continue;
+		}
 		return option_error("umount", c, argv);
 	}
 	if (optind >= argc)
@@ -201,5 +246,17 @@ int cmd_umount(int argc, char **argv)
 	if (optind + 1 < argc)
 		return usage_error("umount", "unexpected argument '%s'",
 				   argv[optind + 1]);
+	/*
+	 * Only a store that exists and that we may change: umount of a plain
+	 * union must work without one, and for users who cannot lock it.
+	 */
+	if (!access(store_root_path(), W_OK)) {
+		c = umount_container(argv[optind], remove);
+		if (c <= 0)
+			return c ? EXIT_FAILED : EXIT_OK;
+	}
+	if (remove)
+		return usage_error("umount", "--rm: no container is mounted on %s",
+				   argv[optind]);
 	return union_umount(argv[optind]) ? EXIT_FAILED : EXIT_OK;
 }

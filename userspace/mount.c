@@ -174,6 +174,9 @@ static int config_options(struct mount_ctx *c)
 	if (req->whiteout &&
 	    fsconfig(c->fsfd, FSCONFIG_SET_STRING, "whiteout", req->whiteout, 0))
 		return fail(c, errno, "whiteout");
+	if (req->workdir &&
+	    fsconfig(c->fsfd, FSCONFIG_SET_PATH, "workdir", req->workdir, AT_FDCWD))
+		return fail(c, errno, "workdir");
 	if (req->userxattr &&
 	    fsconfig(c->fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0))
 		return fail(c, errno, "userxattr");

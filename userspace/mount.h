@@ -14,6 +14,7 @@ struct mount_request {
 	const char *target;
 	const struct branch_list *branches;
 	const char *whiteout;		/* NULL: the filesystem's default */
+	const char *workdir;		/* NULL: inside the rw branch */
 	bool userxattr;
 	bool readonly;
 };

@@ -39,7 +39,7 @@ TEST(cli_help)
 	CHECK_INT(RUN(&out, &err, "mount", "--help"), 0);
 	CHECK_CONTAINS(out, "--branches-from FILE");
 	CHECK_INT(RUN(&out, &err, "umount", "-h"), 0);
-	CHECK_CONTAINS(out, "Usage: strata umount TARGET");
+	CHECK_CONTAINS(out, "Usage: strata umount [--rm] TARGET");
 	CHECK_INT(RUN(&out, &err, "version", "--help"), 0);
 	CHECK_CONTAINS(out, "Usage: strata version");
 	CHECK_INT(RUN(&out, &err, "help", "frob"), 2);

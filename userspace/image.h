@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * image.h - images (ordered layer lists with a config) and their tags.
+ *
+ * images/<hex>.json: { "id": "sha256:<hex of the config>",
+ *   "layers": [ diff-ids, bottom first as in OCI ], "config": {...} }
+ * tags.json: { "name:tag": "sha256:<image id>", ... }
+ */
+#ifndef STRATA_IMAGE_H
+#define STRATA_IMAGE_H
+
+#include <jansson.h>
+
+#include "digest.h"
+#include "store.h"
+
+/* "name" -> "name:latest"; malloc'ed. */
+char *image_tag_normalize(const char *tag);
+
+/* Load tags.json ({} when missing); NULL after printing why. */
+json_t *tags_load(const struct store *st);
+int tags_save(const struct store *st, json_t *tags);
+
+/*
+ * Resolve a tag, an image id or a unique id prefix (4+ hex digits) to
+ * an image id.  0, or -1 after printing why.
+ */
+int image_resolve(const struct store *st, const char *ref,
+		  char id[DIGEST_STR_LEN]);
+/* images/<hex>.json of @id, or NULL after printing why. */
+json_t *image_load(const struct store *st, const char *id);
+/*
+ * Write an image record for @config (its canonical JSON is hashed for the
+ * id) with @layers (array of diff-ids, bottom first), and point @tag (may
+ * be NULL) at it.  Returns 0 and the id in @id.
+ */
+int image_save(const struct store *st, json_t *config, json_t *layers,
+	       const char *tag, char id[DIGEST_STR_LEN]);
+/* Same, for an image whose id is known (the digest of its config blob). */
+int image_save_id(const struct store *st, const char *id, json_t *config,
+		  json_t *layers);
+/* Point @tag at @id. */
+int image_tag(const struct store *st, const char *id, const char *tag);
+
+#endif /* STRATA_IMAGE_H */

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * store_test.c - digests, store metadata, locking and layer round trips.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "../commit.h"
+#include "../digest.h"
+#include "../export.h"
+#include "../image.h"
+#include "../layer.h"
+#include "../store.h"
+#include "../util.h"
+
+static void open_store(struct store *st, bool excl)
+{
+	store_root_opt = xasprintf("%s/store", test_tmpdir());
+	CHECK_INT(store_open(st, excl), 0);
+}
+
+TEST(digest_known_values)
+{
+	char d[DIGEST_STR_LEN];
+
+	digest_buf("abc", 3, d);
+	CHECK_STR(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	CHECK(digest_valid(d));
+	CHECK(!digest_valid("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+	CHECK(!digest_valid("sha256:abc"));
+	CHECK(!digest_valid("md5:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+}
+
+static char *make_layer_dir(const char *name)
+{
+	char *dir = xasprintf("%s/%s", test_tmpdir(), name), *p;
+
+	CHECK(!mkdir(dir, 0755));
+	p = xasprintf("%s/file", dir);
+	free(test_write_file("dummy", "x"));
+	CHECK(!rename(xasprintf("%s/dummy", test_tmpdir()), p));
+	free(p);
+	p = xasprintf("%s/sub", dir);
+	CHECK(!mkdir(p, 0755));
+	free(p);
+	return dir;
+}
+
+struct stage_args {
+	struct store *st;
+	const char *blob, *want_blob, *want_diff;
+};
+
+static int do_stage(void *p)
+{
+	struct stage_args *a = p;
+	struct staged_layer l;
+
+	return layer_stage(a->st, a->blob, a->want_blob, a->want_diff, &l, NULL);
+}
+
+TEST(digest_mismatch_rejected_nothing_left)
+{
+	struct store st;
+	char *dir, *tar, *tmp, *err;
+	struct stage_args a;
+	int fd;
+
+	open_store(&st, true);
+	dir = make_layer_dir("l");
+	tar = xasprintf("%s/l.tar", test_tmpdir());
+	fd = open(tar, O_WRONLY | O_CREAT, 0644);
+	CHECK_INT(layer_export(dir, NULL, fd, NULL), 0);
+	close(fd);
+	a = (struct stage_args){ &st, tar,
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000",
+		NULL };
+	CHECK_INT(test_capture_stderr(do_stage, &a, &err), -1);
+	CHECK_CONTAINS(err, "digest mismatch: expected sha256:0000");
+	free(err);
+	a.want_blob = NULL;
+	a.want_diff = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+	CHECK_INT(test_capture_stderr(do_stage, &a, &err), -1);
+	CHECK_CONTAINS(err, "diff-id mismatch");
+	free(err);
+	tmp = store_path(&st, "tmp");
+	CHECK_INT(rmdir(tmp), 0);	/* empty: nothing half-made */
+	free(tmp);
+	store_close(&st);
+}
+
+TEST(layer_round_trip_same_digest)
+{
+	char id[DIGEST_STR_LEN], again[DIGEST_STR_LEN], *dir, *tar, *ldir;
+	struct store st;
+	int fd;
+
+	open_store(&st, true);
+	dir = make_layer_dir("rt");
+	CHECK_INT(layer_from_dir(&st, dir, NULL, id), 0);
+	ldir = layer_diff_dir(&st, id);
+	CHECK(path_exists(ldir));
+	tar = xasprintf("%s/rt.tar", test_tmpdir());
+	fd = open(tar, O_WRONLY | O_CREAT, 0644);
+	CHECK_INT(layer_export(ldir, NULL, fd, NULL), 0);
+	close(fd);
+	CHECK_INT(digest_file(tar, again), 0);
+	CHECK_STR(again, id);
+	/* Storing it again does not unpack it twice. */
+	CHECK_INT(layer_from_dir(&st, ldir, NULL, again), 0);
+	CHECK_STR(again, id);
+	store_close(&st);
+}
+
+TEST(store_image_metadata_and_tags)
+{
+	char id[DIGEST_STR_LEN], got[DIGEST_STR_LEN];
+	json_t *cfg = json_pack("{s:s}", "os", "linux");
+	json_t *layers = json_pack("[s]",
+		"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	struct store st;
+	json_t *img;
+
+	open_store(&st, true);
+	CHECK_INT(image_save(&st, cfg, layers, "demo", id), 0);
+	CHECK_INT(image_resolve(&st, "demo:latest", got), 0);
+	CHECK_STR(got, id);
+	CHECK_INT(image_resolve(&st, id + 7, got), 0);	/* full hex */
+	CHECK_STR(got, id);
+	CHECK_INT(image_tag(&st, id, "other:v1"), 0);
+	CHECK_INT(image_resolve(&st, "other:v1", got), 0);
+	img = image_load(&st, id);
+	CHECK(img && json_array_size(json_object_get(img, "layers")) == 1);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(img, "config"),
+						    "os")), "linux");
+	json_decref(img);
+	json_decref(cfg);
+	json_decref(layers);
+	store_close(&st);
+}
+
+TEST(store_lock_excludes_and_cleans_tmp)
+{
+	struct store st;
+	char *lock, *junk;
+	int fd, status;
+	pid_t pid;
+
+	open_store(&st, true);
+	lock = store_path(&st, "lock");
+	junk = store_path(&st, "tmp/layer.half");
+	CHECK(!mkdir(junk, 0700));
+	pid = fork();
+	if (!pid) {
+		/* Another helper: may not get the lock while we hold it. */
+		int f = open(lock, O_RDWR);
+
+		_exit(flock(f, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK ? 0 : 1);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	store_close(&st);
+	/* The next writer clears what a crashed helper left. */
+	open_store(&st, true);
+	CHECK(!path_exists(junk));
+	store_close(&st);
+	fd = open(lock, O_RDWR);
+	CHECK(!flock(fd, LOCK_EX | LOCK_NB));	/* released on close */
+	close(fd);
+	free(lock);
+	free(junk);
+}
