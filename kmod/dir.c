@@ -409,7 +409,12 @@ int strata_link(struct dentry *old, struct inode *dir, struct dentry *new)
 
 static int strata_tmpfile_open(struct inode *inode, struct file *file)
 {
-	/* The real file is opened by strata_tmpfile() itself. */
+	/*
+	 * The real file is opened by strata_tmpfile() itself; count the
+	 * writer as strata_open() does, for strata_release().
+	 */
+	if (file->f_mode & FMODE_WRITE)
+		atomic_inc(&STRATA_FS(inode->i_sb)->open_writers);
 	return 0;
 }
 

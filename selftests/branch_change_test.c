@@ -264,6 +264,11 @@ TEST_F(br, modes)
 	ST_OK(unlink(M("d/x")));
 	snprintf(before, sizeof(before), "%s", st_ls_nowork(self->mnt));
 
+	/* A closed O_TMPFILE writer is no writer. */
+	fd = open(self->mnt, O_TMPFILE | O_WRONLY, 0600);
+	ASSERT_LE(0, fd) TH_LOG("O_TMPFILE: %s", strerror(errno));
+	close(fd);
+
 	/* A writer keeps the rw top writable. */
 	fd = open(M("new"), O_WRONLY);
 	ASSERT_LE(0, fd);

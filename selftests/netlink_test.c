@@ -374,6 +374,38 @@ static void expect_branches(struct __test_metadata *_metadata, struct mounts *ms
 	}
 }
 
+/* A dump of 1000 unions takes several messages and loses none. */
+TEST_F(nl, dump_thousand_mounts)
+{
+	const int n = 1000;
+	char *base = strdup(st_fmt("%s/l", self->dir));
+	struct mounts ms = {};
+	struct reply r;
+	int i, ours = 0;
+
+	ST_OK(st_mkdirs(base));
+	for (i = 0; i < n; i++) {
+		const char *m = st_fmt("%s/k%d", self->dir, i);
+
+		ST_OK(mkdir(m, 0755));
+		ASSERT_EQ(0, mount_br(m, "br=%s=rr", base)) TH_LOG("%d: %s", i, strerror(errno));
+	}
+	dump(&self->s, &self->f, &r);
+	ASSERT_EQ(0, r.error) TH_LOG("%s", r.msg);
+	ASSERT_EQ(0, parse_all(&r, &ms)) TH_LOG("%s", ms.why);
+	for (i = 0; i < ms.n; i++)
+		ours += ms.v[i].nbr == 1 && !strcmp(ms.v[i].br[0].path, base);
+	EXPECT_EQ(n, ours);
+	EXPECT_LT(1, r.datagrams);
+	TH_LOG("%d unions in %d datagrams", ms.n, r.datagrams);
+	mounts_free(&ms);
+	reply_free(&r);
+	/* st_cleanup() unmounts at most 256 unions. */
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, umount(st_fmt("%s/k%d", self->dir, i)));
+	free(base);
+}
+
 TEST_F(nl, dump)
 {
 	static const char *const fss[] = { "ext4", "xfs", "btrfs" };
