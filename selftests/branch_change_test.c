@@ -13,7 +13,8 @@
  *     copy-ups go there, never into the old top (the "commit" sequence),
  *     with the union's view unchanged throughout
  *   - concurrent lookups and readdirs during changes: each readdir shows
- *     all of a branch's names or none of them
+ *     all of a branch's names or none of them; writers (copy-ups,
+ *     creates, renames, unlinks) during changes all succeed
  *   - bad requests: missing and wrong attributes, unknown union, bad
  *     index, rw below the top, unprivileged callers (extack checked)
  *   - the branch-change events on the monitor group, and the counter
@@ -479,6 +480,59 @@ TEST_F(br, concurrent_lookups)
 		if (waitpid(pids[i], &status, 0) == pids[i])
 			EXPECT_EQ(0, WEXITSTATUS(status));
 	}
+}
+
+/* A writer: copy-ups, creates, renames and unlinks, all must succeed. */
+static int writer(const char *mnt, int id, int seconds)
+{
+	time_t end = time(NULL) + seconds;
+	char p[ST_PATH], q[ST_PATH];
+	long rounds = 0;
+
+	while (time(NULL) < end) {
+		snprintf(p, sizeof(p), "%s/w%d-%ld", mnt, id, rounds % 8);
+		snprintf(q, sizeof(q), "%s/w%d-r", mnt, id);
+		if (st_put(p, "data") || rename(p, q) || strcmp(st_cat(q), "data") ||
+		    unlink(q))
+			return 1;
+		/* A copy-up of the lower a, then back. */
+		snprintf(p, sizeof(p), "%s/d/x", mnt);
+		if (id == 0 && (chmod(p, 0600 + (rounds & 1)) ||
+				strcmp(st_cat(p), "x1")))
+			return 2;
+		rounds++;
+	}
+	return rounds ? 0 : 3;
+}
+
+TEST_F(br, changes_during_writes)
+{
+	int i, n = 0, status, pids[2];
+
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			_exit(writer(self->mnt, i, 8));
+	}
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, ADD(D("l2"), STRATA_BRANCH_MODE_RR, 2)) TH_LOG("%s", self->msg);
+		ASSERT_EQ(0, SET(1, i & 1 ? STRATA_BRANCH_MODE_RO : STRATA_BRANCH_MODE_RR));
+		while (DEL(2) == EBUSY)
+			usleep(1000);
+		n++;
+		if (waitpid(pids[0], &status, WNOHANG) == pids[0]) {
+			EXPECT_EQ(0, WEXITSTATUS(status));
+			pids[0] = 0;
+			break;
+		}
+	}
+	TH_LOG("%d rounds of changes under writers", n);
+	for (i = 0; i < 2; i++) {
+		if (pids[i] && waitpid(pids[i], &status, 0) == pids[i])
+			EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("writer %d", i);
+	}
+	EXPECT_STREQ("x1", st_cat(M("d/x")));
 }
 
 TEST_F(br, monitor_and_counter)
