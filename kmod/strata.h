@@ -303,7 +303,6 @@ struct strata_entry *strata_entry_alloc(unsigned int nr);
 void strata_entry_free(struct strata_entry *e);
 void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper,
 			    struct strata_branch *br);
-void strata_real_hold(struct strata_real *r);
 void strata_real_drop(struct strata_real *r);
 int strata_check_upper(struct dentry *dentry);
 struct dentry *strata_d_real(struct dentry *dentry);

@@ -16,13 +16,11 @@ struct strata_entry *strata_entry_alloc(unsigned int nr)
 	return e;
 }
 
-/* Take a reference for a stack slot; branch-del counts them as users. */
-void strata_real_hold(struct strata_real *r)
-{
-	dget(r->dentry);
-	atomic_long_inc(&r->br->users);
-}
-
+/*
+ * Put the reference of a stack slot.  Slots count as users of their
+ * branch (branch-del refuses a branch with users); whoever fills one
+ * counts it.
+ */
 void strata_real_drop(struct strata_real *r)
 {
 	if (!r->dentry)
