@@ -287,6 +287,7 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 			mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
 		br->mnt = mnt;
 		br->mode = specs[i].mode;
+		br->was_rw = br->mode == STRATA_BR_RW;
 		br->id = sfs->next_id++;
 		list_add_tail(&br->all, &sfs->branches);
 		br->name = kstrdup(specs[i].name, GFP_KERNEL);

@@ -350,6 +350,7 @@ int strata_branch_add(struct super_block *sb, const struct path *path,
 		mnt->mnt_flags |= MNT_READONLY | MNT_NOATIME;
 	br->mnt = mnt;
 	br->mode = mode;
+	br->was_rw = mode == STRATA_BR_RW;
 	br->id = sfs->next_id++;
 	err = strata_branch_fsidx(sfs, br);
 	if (err)

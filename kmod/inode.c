@@ -266,10 +266,14 @@ struct inode *strata_get_inode(struct super_block *sb,
 		return ERR_PTR(-ENOMEM);
 	if (inode->i_state & I_NEW) {
 		strata_inode_init(inode, real, upper ? e->upper_br : e->r[0].br);
-		/* A copy-up keeps the number the file had below. */
-		if (upper) {
+		/*
+		 * A copy-up keeps the number the file had below, also once
+		 * its branch is a layer (a committed container top).
+		 */
+		if (upper || e->r[0].br->was_rw) {
 			const struct cred *old = strata_override_creds(sb);
-			u64 ino = strata_get_origin_ino(STRATA_FS(sb), upper);
+			u64 ino = strata_get_origin_ino(STRATA_FS(sb),
+							upper ?: e->r[0].dentry);
 
 			revert_creds(old);
 			if (ino)

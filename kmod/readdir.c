@@ -221,7 +221,7 @@ static int strata_read_branch(struct strata_dir_reader *rd,
 
 	if (!err)
 		err = strata_mark_chardev_whiteouts(r->dentry, *before);
-	if (!err && br == rd->upper_br &&
+	if (!err && (br == rd->upper_br || br->was_rw) &&
 	    strata_is_impure(rd->sfs, r->dentry))
 		err = strata_fix_copied_ino(rd->sfs, r->dentry, *before);
 	/* This branch's whiteouts hide only the branches below it. */

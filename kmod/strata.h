@@ -47,6 +47,7 @@ struct strata_branch {
 	unsigned int fsidx;		/* index of its filesystem, for st_ino */
 	unsigned int id;		/* unique in the union, never reused */
 	enum strata_mode mode;		/* READ_ONCE(): branch-set changes it */
+	bool was_rw;			/* rw in this mount: may hold copy-ups */
 	bool removed;
 	atomic_long_t users;		/* real dentries held by union entries */
 	struct list_head all;		/* in strata_fs.branches */

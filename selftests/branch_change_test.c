@@ -352,6 +352,49 @@ TEST_F(br, renamed_dir_survives_commit)
 	EXPECT_STREQ("a:f,d3:d", st_ls_nowork(self->mnt));
 }
 
+static ino_t ino_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* readdir's d_ino of @name in @dir. */
+static ino_t d_ino_of(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	ino_t ino = 0;
+
+	while (d && (de = readdir(d)))
+		if (!strcmp(de->d_name, name))
+			ino = de->d_ino;
+	if (d)
+		closedir(d);
+	return ino;
+}
+
+TEST_F(br, inode_numbers_survive_commit)
+{
+	ino_t a = ino_of(M("a")), x = ino_of(M("d/x"));
+
+	ASSERT_NE(0, a);
+	ST_OK(st_put(M("a"), "changed"));
+	ST_OK(chmod(M("d/x"), 0600));
+	EXPECT_EQ(a, ino_of(M("a")));
+	EXPECT_EQ(x, ino_of(M("d/x")));
+	ASSERT_EQ(0, SET(0, STRATA_BRANCH_MODE_RR)) TH_LOG("%s", self->msg);
+	ST_OK(st_mkdirs(D("top2")));
+	ASSERT_EQ(0, ADD(D("top2"), STRATA_BRANCH_MODE_RW, 0)) TH_LOG("%s", self->msg);
+	EXPECT_EQ(a, ino_of(M("a")));
+	EXPECT_EQ(x, ino_of(M("d/x")));
+	EXPECT_EQ(a, d_ino_of(self->mnt, "a"));
+	EXPECT_EQ(x, d_ino_of(M("d"), "x"));
+	/* And once more copied up into the new top. */
+	ST_OK(st_put(M("a"), "again"));
+	EXPECT_EQ(a, ino_of(M("a")));
+}
+
 TEST_F(br, errors)
 {
 	struct bop b = { STRATA_CMD_BRANCH_ADD, NULL, NONE, NULL, NONE };
