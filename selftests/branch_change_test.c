@@ -228,7 +228,13 @@ TEST_F(br, del_idle_and_busy)
 	waitpid(pid, &status, 0);
 	close(pipefd[0]);
 
+	/* An open file of another branch is not in the way, and keeps working. */
+	fd = open(M("a"), O_RDONLY);
+	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, DEL(2)) TH_LOG("%s", self->msg);
+	EXPECT_EQ(2, pread(fd, &c, 1, 0) + 1);
+	EXPECT_EQ('a', c);
+	close(fd);
 	EXPECT_STREQ("<ENOENT>", st_cat(M("b")));
 	EXPECT_STREQ("x:f", st_ls(M("d")));
 	EXPECT_STREQ("a1", st_cat(M("a")));
