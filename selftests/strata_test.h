@@ -124,6 +124,22 @@ const char *st_ls_nowork(const char *dir);
 int st_run_as(uid_t id, int (*fn)(void *), void *arg);
 int st_drop_caches(void);
 
+/* ---- fuzzing ---- */
+/*
+ * The seed of a fuzz test: $STRATA_FUZZ_SEED (decimal or 0x hex) when set,
+ * else @def, so a run is repeatable and a failing seed can be replayed.
+ * st_env_long() reads a positive count such as $STRATA_FUZZ_ITERS.
+ */
+uint64_t st_fuzz_seed(uint64_t def);
+long st_env_long(const char *name, long def);
+/* xorshift64*: a small, fast, deterministic generator (never seed 0). */
+uint64_t st_rand(uint64_t *state);
+/* Uniform in [0, n); n > 0. */
+static inline unsigned int st_rand_below(uint64_t *state, unsigned int n)
+{
+	return st_rand(state) % n;
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /*
  * The harness default of 30 s per test is tight for a guest under TCG;
