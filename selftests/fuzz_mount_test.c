@@ -8,7 +8,7 @@
  * the guest's log check.
  *
  * STRATA_FUZZ_SEED replays a seed, STRATA_FUZZ_ITERS sets the number of
- * attempts of each kind (default 500).
+ * attempts of each kind (default 2000).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 #include "strata_test.h"
 
 #define DEF_SEED 0x5354524154410001ULL
-#define DEF_ITERS 500
+#define DEF_ITERS 2000
 #define NPATHS 20
 
 FIXTURE(fz) {
@@ -180,10 +180,18 @@ static void gen_data(FIXTURE_DATA(fz) *self, struct buf *b)
 	uint64_t *r = &self->rng;
 	int n = 1 + st_rand_below(r, 6), i;
 
+	/* A third start from a valid union, so that successes vary too. */
+	if (!st_rand_below(r, 3)) {
+		puts_(b, "br=");
+		esc_path(r, b, self->paths[st_rand_below(r, 2) ? 1 : 14]);
+		puts_(b, st_rand_below(r, 2) ? "=rw:" : "=ro:");
+		esc_path(r, b, self->paths[2]);
+		n = st_rand_below(r, 3);
+	}
 	for (i = 0; i < n; i++) {
 		const char *k = keys[st_rand_below(r, ARRAY_SIZE(keys))];
 
-		if (i)
+		if (i || b->n)
 			puts_(b, ",");
 		switch (st_rand_below(r, 8)) {
 		case 0: case 1: case 2:

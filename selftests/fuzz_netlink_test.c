@@ -8,7 +8,7 @@
  * splat (the guest's log check).
  *
  * STRATA_FUZZ_SEED replays a seed, STRATA_FUZZ_ITERS sets the number of
- * requests (default 2000; a quarter of them as nobody).
+ * requests (default 4000; a quarter of them as nobody).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@
 #include "../uapi/linux/strata.h"
 
 #define DEF_SEED 0x5354524154410002ULL
-#define DEF_ITERS 2000
+#define DEF_ITERS 4000
 /* Commands the family may gain next (branch add/del/set). */
 #define CMD_FUTURE_LAST (STRATA_CMD_MAX + 3)
 
