@@ -78,6 +78,8 @@ FIXTURE_SETUP(sec)
 		"1:f:pub/victim=victim", "1:f:pub/mine=mine",
 		"1:d:pub/a/b", "1:d:pub/dir",
 		"1:f:secret=" SECRET, "1:m:secret=600",
+		"1:f:pub/rootsuid=#!/bin/sh", "1:m:pub/rootsuid=6777",
+		"1:f:pub/rootsuid2=#!/bin/sh", "1:m:pub/rootsuid2=6777",
 		NULL,
 	};
 	int i;
@@ -179,6 +181,39 @@ TEST_F(sec, private_xattrs)
 	});
 	/* Refused before any copy-up: the rw branch is still empty. */
 	EXPECT_STREQ("", st_ls_nowork(self->l[0]));
+}
+
+/*
+ * A root-owned set-user-ID file that anyone may write: writing it through
+ * the union (the copy-up is done as the mounter, root) must still drop
+ * the bits, or tester could plant a root shell.
+ */
+TEST_F(sec, foreign_setid_dropped)
+{
+	struct stat sb;
+
+	AS_USER(USER, {
+		int fd = open(U("pub/rootsuid"), O_WRONLY | O_APPEND);
+
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(1, write(fd, "\n", 1));
+		close(fd);
+		fd = open(U("pub/rootsuid2"), O_RDWR);
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, ftruncate(fd, 2));
+		close(fd);
+	});
+	ASSERT_EQ(0, stat(U("pub/rootsuid"), &sb));
+	EXPECT_EQ(0777, sb.st_mode & 07777) TH_LOG("mode %o", sb.st_mode & 07777);
+	ASSERT_EQ(0, stat(UP("pub/rootsuid"), &sb));
+	EXPECT_EQ(0777, sb.st_mode & 07777) TH_LOG("rw branch: mode %o", sb.st_mode & 07777);
+	EXPECT_EQ(0, (int)sb.st_uid);
+	ASSERT_EQ(0, stat(U("pub/rootsuid2"), &sb));
+	EXPECT_EQ(0777, sb.st_mode & 07777) TH_LOG("mode %o", sb.st_mode & 07777);
+	EXPECT_EQ(2, sb.st_size);
+	/* The lower file keeps its bits. */
+	ASSERT_EQ(0, stat(st_fmt("%s/pub/rootsuid", self->l[1]), &sb));
+	EXPECT_EQ(06777, sb.st_mode & 07777);
 }
 
 /* A 0600 file of another user stays unreadable during and after copy-up. */
