@@ -32,31 +32,12 @@
 #define WORK ".wh..wh.work"
 #define SECRET "top secret"
 
-/* Run BODY as @uid with no capabilities; EXPECTs report to the test. */
-#define AS_USER(uid, ...) do {						\
-	pid_t __pid;							\
-	int __st;							\
-	fflush(stdout);							\
-	fflush(stderr);							\
-	__pid = fork();							\
-	ASSERT_LE(0, __pid);						\
-	if (!__pid) {							\
-		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||	\
-		    setresuid(uid, uid, uid))				\
-			_exit(99);					\
-		__VA_ARGS__;						\
-		_exit(42);						\
-	}								\
-	ASSERT_EQ(__pid, waitpid(__pid, &__st, 0));			\
-	ASSERT_TRUE(WIFEXITED(__st) && WEXITSTATUS(__st) == 42)		\
-		TH_LOG("child as uid %d stopped early (status %#x)", uid, __st); \
-} while (0)
-
-#define FAILS(err, call) do {						\
-	errno = 0;							\
-	EXPECT_EQ(-1, (long)(call)) TH_LOG("%s succeeded", #call);	\
-	EXPECT_EQ(err, errno) TH_LOG("%s: %s", #call, strerror(errno));	\
-} while (0)
+/* In a child: drop to @uid for good, or give up. */
+static void become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		_exit(99);
+}
 
 FIXTURE(sec) {
 	char dir[ST_PATH];
@@ -235,9 +216,7 @@ TEST_F(sec, secret_survives_copy_up)
 	spy = fork();
 	ASSERT_LE(0, spy);
 	if (!spy) {
-		if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
-		    setresuid(USER, USER, USER))
-			_exit(99);
+		become(USER);
 		for (;;) {
 			const char *paths[] = { U("secret"), UP("secret"), UP(WORK) };
 			unsigned int k;
@@ -290,9 +269,7 @@ TEST_F(sec, parent_swapped_for_symlink)
 	swapper = fork();
 	ASSERT_LE(0, swapper);
 	if (!swapper) {
-		if (setgroups(0, NULL) || setresgid(USER, USER, USER) ||
-		    setresuid(USER, USER, USER))
-			_exit(99);
+		become(USER);
 		for (;;) {
 			if (!rename(U("pub/a"), U("pub/a.old"))) {
 				symlink(outside, U("pub/a"));
