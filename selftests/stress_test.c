@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,7 +43,7 @@ FIXTURE(st) {
 	char mnt[ST_PATH];
 	char **l;
 	struct shared *sh;
-	long files, dirs;
+	long files, dirs, depth;
 };
 
 FIXTURE_VARIANT(st) {
@@ -235,62 +236,99 @@ static void one_op(struct shared *sh, uint64_t *r, const char *mnt,
 	free((void *)b);
 }
 
-/* Walk and judge; returns the number of problems, TH_LOGs each. */
+/*
+ * Walk and judge the directory open at @fd (taken over); returns the
+ * number of problems, TH_LOGs each.  Directory renames nest the tree
+ * deeply after a long run: the walk is relative to directory fds, so
+ * paths never grow, and keeps little on the stack.
+ */
 static int check(struct __test_metadata *_metadata, FIXTURE_DATA(st) *self,
-		 const char *path)
+		 int fd, const char *name, int depth)
 {
-	char seen[8192] = "/", buf[REC + 8];
+	size_t seen_len = 1, seen_cap = 256;
+	char *seen = malloc(seen_cap), buf[REC + 8];
 	struct dirent *de;
 	int bad = 0;
-	DIR *d = opendir(path);
+	DIR *d = fdopendir(fd);
 
-	if (!d) {
-		TH_LOG("opendir %s: %s", path, strerror(errno));
+	if (!d || !seen) {
+		TH_LOG("opendir %s (depth %d): %s", name, depth, strerror(errno));
+		free(seen);
 		return 1;
 	}
+	strcpy(seen, "/");
 	while ((de = readdir(d))) {
-		const char *p, *key;
+		const char *key;
 		struct stat st;
 		ssize_t n;
-		int fd;
+		int cfd;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		key = st_fmt("/%s/", de->d_name);
 		if (strstr(seen, key)) {
-			TH_LOG("%s/%s listed twice", path, de->d_name);
+			TH_LOG("%s/%s listed twice", name, de->d_name);
 			bad++;
-		} else if (strlen(seen) + strlen(key) < sizeof(seen)) {
-			strcat(seen, key + 1);
+		} else {
+			if (seen_len + strlen(key) >= seen_cap) {
+				seen_cap = 2 * (seen_len + strlen(key));
+				seen = realloc(seen, seen_cap);
+			}
+			strcpy(seen + seen_len, key + 1);
+			seen_len += strlen(key) - 1;
 		}
 		if (!strcmp(de->d_name, ".wh..wh.work"))
 			continue;
-		p = strdup(st_fmt("%s/%s", path, de->d_name));
-		if (lstat(p, &st)) {
-			TH_LOG("%s listed but lstat: %s", p, strerror(errno));
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			TH_LOG("%s/%s listed but lstat: %s", name, de->d_name, strerror(errno));
 			bad++;
 		} else if (S_ISDIR(st.st_mode)) {
 			self->dirs++;
-			bad += check(_metadata, self, p);
+			cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY);
+			if (cfd < 0) {
+				TH_LOG("%s/%s: %s", name, de->d_name, strerror(errno));
+				bad++;
+			} else {
+				char *sub = strdup(de->d_name);
+
+				bad += check(_metadata, self, cfd, sub, depth + 1);
+				free(sub);
+			}
 		} else if (!S_ISREG(st.st_mode)) {
-			TH_LOG("%s: unexpected type %o", p, st.st_mode);
+			TH_LOG("%s/%s: unexpected type %o", name, de->d_name, st.st_mode);
 			bad++;
 		} else {
 			self->files++;
-			fd = open(p, O_RDONLY);
-			n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
-			if (fd >= 0)
-				close(fd);
+			cfd = openat(dirfd(d), de->d_name, O_RDONLY);
+			n = cfd < 0 ? -1 : read(cfd, buf, sizeof(buf));
+			if (cfd >= 0)
+				close(cfd);
 			if (!record_ok(buf, n) || st.st_size != REC) {
-				TH_LOG("%s: not one whole version (%zd bytes, size %lld)",
-				       p, n, (long long)st.st_size);
+				TH_LOG("%s/%s: not one whole version (%zd bytes, size %lld)",
+				       name, de->d_name, n, (long long)st.st_size);
 				bad++;
 			}
 		}
-		free((void *)p);
+		if (depth > self->depth)
+			self->depth = depth;
 	}
 	closedir(d);
+	free(seen);
 	return bad;
+}
+
+static int check_union(struct __test_metadata *_metadata, FIXTURE_DATA(st) *self)
+{
+	/* One open directory per level: trees get 1000 deep in a minute. */
+	struct rlimit rl = { 65536, 65536 };
+	int fd;
+
+	setrlimit(RLIMIT_NOFILE, &rl);
+	fd = open(self->mnt, O_RDONLY | O_DIRECTORY);
+	self->files = self->dirs = self->depth = 0;
+	if (fd < 0)
+		return 1;
+	return check(_metadata, self, fd, "", 0);
 }
 
 TEST_F_TIMEOUT(st, hammer, 300)
@@ -327,13 +365,13 @@ TEST_F_TIMEOUT(st, hammer, 300)
 	EXPECT_EQ(0, self->sh->unexpected) TH_LOG("last: %s", self->sh->last);
 	EXPECT_LT(tasks, self->sh->ops);
 
-	EXPECT_EQ(0, check(_metadata, self, self->mnt));
-	TH_LOG("consistent: %ld files, %ld directories", self->files, self->dirs);
+	EXPECT_EQ(0, check_union(_metadata, self));
+	TH_LOG("consistent: %ld files, %ld directories, %ld deep",
+	       self->files, self->dirs, self->depth);
 	/* The same after a remount, from the branches alone. */
 	ASSERT_EQ(0, umount2(self->mnt, 0)) TH_LOG("umount: %s", strerror(errno));
 	ASSERT_EQ(0, st_mount_rw(self->mnt, self->l[0], self->l + 1, 2, variant->extra));
-	self->files = self->dirs = 0;
-	EXPECT_EQ(0, check(_metadata, self, self->mnt));
+	EXPECT_EQ(0, check_union(_metadata, self));
 	TH_LOG("after remount: %ld files, %ld directories", self->files, self->dirs);
 }
 
