@@ -88,7 +88,9 @@ static int strata_resolve(struct fs_context *fc, struct fs_parameter *param,
 			goto fail;
 	}
 	if (!d_is_dir(path->dentry)) {
+		/* Callers keep @path (ctx->workdir) and put it again at free. */
 		path_put(path);
+		*path = (struct path){};
 		errorfc(fc, "branch %s: not a directory", name);
 		return -ENOTDIR;
 	}

@@ -40,37 +40,6 @@ static const char *owner_mode(const char *path)
 	return st_fmt("%o %u:%u", st.st_mode & 07777, st.st_uid, st.st_gid);
 }
 
-/*
- * Run BODY in a child with all ids set to UID (and no capabilities).
- * EXPECT_* inside it report to the shared test metadata; the child must
- * get to its end.
- */
-#define AS_USER(uid, ...) do {						\
-	pid_t __pid;							\
-	int __st;							\
-	fflush(stdout);							\
-	fflush(stderr);							\
-	__pid = fork();							\
-	ASSERT_LE(0, __pid);						\
-	if (!__pid) {							\
-		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||	\
-		    setresuid(uid, uid, uid))				\
-			_exit(99);					\
-		__VA_ARGS__;						\
-		_exit(42);						\
-	}								\
-	ASSERT_EQ(__pid, waitpid(__pid, &__st, 0));			\
-	ASSERT_TRUE(WIFEXITED(__st) && WEXITSTATUS(__st) == 42)		\
-		TH_LOG("child as uid %d stopped early (status %#x)", uid, __st); \
-} while (0)
-
-/* An errno check that names the call. */
-#define FAILS(err, call) do {						\
-	errno = 0;							\
-	EXPECT_EQ(-1, (long)(call)) TH_LOG("%s succeeded", #call);	\
-	EXPECT_EQ(err, errno) TH_LOG("%s: %s", #call, strerror(errno));	\
-} while (0)
-
 /* ---- fixture ---- */
 
 FIXTURE(perm) {

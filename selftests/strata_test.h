@@ -124,6 +124,22 @@ const char *st_ls_nowork(const char *dir);
 int st_run_as(uid_t id, int (*fn)(void *), void *arg);
 int st_drop_caches(void);
 
+/* ---- fuzzing ---- */
+/*
+ * The seed of a fuzz test: $STRATA_FUZZ_SEED (decimal or 0x hex) when set,
+ * else @def, so a run is repeatable and a failing seed can be replayed.
+ * st_env_long() reads a positive count such as $STRATA_FUZZ_ITERS.
+ */
+uint64_t st_fuzz_seed(uint64_t def);
+long st_env_long(const char *name, long def);
+/* xorshift64*: a small, fast, deterministic generator (never seed 0). */
+uint64_t st_rand(uint64_t *state);
+/* Uniform in [0, n); n > 0. */
+static inline unsigned int st_rand_below(uint64_t *state, unsigned int n)
+{
+	return st_rand(state) % n;
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /*
  * The harness default of 30 s per test is tight for a guest under TCG;
@@ -152,6 +168,38 @@ int st_drop_caches(void);
 /* Assert that a 0-or-(-1, errno) call succeeded, logging errno. */
 /* Teardown for fixtures whose scratch dir is self->dir (see st_cleanup). */
 #define ST_TEARDOWN(fx) FIXTURE_TEARDOWN_PARENT(fx) { st_cleanup(self->dir); }
+
+/*
+ * Run BODY in a child with all ids set to UID (and no capabilities);
+ * needs <grp.h> and <sys/wait.h>.
+ * EXPECT_* inside it report to the shared test metadata; the child must
+ * get to its end.
+ */
+#define AS_USER(uid, ...) do {						\
+	pid_t __pid;							\
+	int __st;							\
+	fflush(stdout);							\
+	fflush(stderr);							\
+	__pid = fork();							\
+	ASSERT_LE(0, __pid);						\
+	if (!__pid) {							\
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||	\
+		    setresuid(uid, uid, uid))				\
+			_exit(99);					\
+		__VA_ARGS__;						\
+		_exit(42);						\
+	}								\
+	ASSERT_EQ(__pid, waitpid(__pid, &__st, 0));			\
+	ASSERT_TRUE(WIFEXITED(__st) && WEXITSTATUS(__st) == 42)		\
+		TH_LOG("child as uid %d stopped early (status %#x)", uid, __st); \
+} while (0)
+
+/* An errno check that names the call. */
+#define FAILS(err, call) do {						\
+	errno = 0;							\
+	EXPECT_EQ(-1, (long)(call)) TH_LOG("%s succeeded", #call);	\
+	EXPECT_EQ(err, errno) TH_LOG("%s: %s", #call, strerror(errno));	\
+} while (0)
 
 #define ST_OK(expr) do {						\
 	int __rv = (expr), __e = errno;					\

@@ -871,6 +871,36 @@ int st_drop_caches(void)
 	return ret;
 }
 
+/* ---- fuzzing ---- */
+
+uint64_t st_fuzz_seed(uint64_t def)
+{
+	const char *s = getenv("STRATA_FUZZ_SEED");
+	uint64_t v;
+
+	v = s && *s ? strtoull(s, NULL, 0) : def;
+	return v ?: 1;
+}
+
+long st_env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+	long v = s && *s ? strtol(s, NULL, 0) : 0;
+
+	return v > 0 ? v : def;
+}
+
+uint64_t st_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
 /* ---- writable unions ---- */
 
 int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
