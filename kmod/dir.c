@@ -400,6 +400,9 @@ int strata_link(struct dentry *old, struct inode *dir, struct dentry *new)
 	struct strata_cattr a = { .mode = d_inode(old)->i_mode };
 	int err;
 
+	/* Refuse before the copy-up, which would stay behind. */
+	if (strata_is_reserved_name(new->d_name.name, new->d_name.len))
+		return -EPERM;
 	err = strata_copy_up(old);
 	if (err)
 		return err;

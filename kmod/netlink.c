@@ -562,23 +562,22 @@ int strata_nl_branch_add_doit(struct sk_buff *skb, struct genl_info *info)
 		mode = nla_get_u32(mode_attr);
 	if (index_attr)
 		index = nla_get_u32(index_attr);
+	/* Permission first: the path says nothing to whoever may not ask. */
+	sb = strata_nl_target(info);
+	if (IS_ERR(sb))
+		return PTR_ERR(sb);
 	err = strata_nl_branch_path(info, &path, &name);
 	if (err)
-		return err;
-	sb = strata_nl_target(info);
-	if (IS_ERR(sb)) {
-		err = PTR_ERR(sb);
 		goto out;
-	}
 	/* No index: just under the top, or on top of a read-only union. */
 	if (!index_attr && !strata_rw_branch(STRATA_FS(sb)) &&
 	    mode == STRATA_BR_RW)
 		index = 0;
 	err = strata_branch_add(sb, &path, name, mode, index, info->extack);
-	deactivate_super(sb);
-out:
 	path_put(&path);
 	kfree(name);
+out:
+	deactivate_super(sb);
 	return err;
 }
 
