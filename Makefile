@@ -6,6 +6,7 @@
 #   make KVER=6.12       only kernels whose release starts with 6.12
 #   make check [KVER=]   build, boot each kernel in QEMU, run every selftest
 #   make demo  [KVER=]   a guest that mounts a union and shows it
+#   make demo-vmroot [KVER=]  a guest whose root filesystem is a strata union
 #   make shell KVER=...  an interactive guest with everything loaded
 #   make crash-test [CYCLES=100]  power cuts during copy-up, then checks
 #   make sparse          the module through sparse (C=1)
@@ -16,7 +17,7 @@ KVER ?=
 O := $(CURDIR)/build
 KERNELS := $(shell scripts/kernels.sh $(KVER))
 
-.PHONY: all module userspace selftests check demo shell bench sparse \
+.PHONY: all module userspace selftests check demo demo-vmroot shell bench sparse \
 	checkpatch deps clean install crash-test
 
 all: module userspace selftests
@@ -70,6 +71,10 @@ crash-test: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh $(firstword $(KERNELS))
+
+demo-vmroot: deps
+	$(MAKE) all
+	scripts/demo.sh --vmroot $(firstword $(KERNELS))
 
 shell: deps
 	$(MAKE) all

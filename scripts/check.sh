@@ -86,6 +86,18 @@ for k in "$@"; do
 	grep -q -- '-accel kvm' "$logs/qemu.cmdline" 2>/dev/null && accel=kvm
 	summary+=("# $k: $p passed, $f failed, $s skipped ($progs test programs); guest up after ${boot:-?}s, wall $((SECONDS - started))s ($accel)")
 done
+# A root filesystem on strata, booted to its own init (make demo-vmroot).
+for k in "$@"; do
+	n=$((n + 1))
+	if out=$("$scripts/demo.sh" --vmroot "$k" 2>&1); then
+		pass=$((pass + 1))
+		echo "ok $n $k vmroot: the guest ran from a strata root and left its base untouched"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n $k vmroot"
+		sed 's/^/# /' <<<"$out" | tail -n 40
+	fi
+done
 # Power cuts during copy-ups and renames (see scripts/crash-test.sh): a
 # few cycles per kernel here, `make crash-test CYCLES=N` for long runs.
 started=$SECONDS cp_=0 cf_=0

@@ -93,7 +93,8 @@ inputs() {
 	cat "$plan"
 	local f
 	for f in "$0" "$top/selftests/guest/init" "$top/selftests/guest/demo.sh" \
-		 "$top/selftests/guest/mkoci.sh" \
+		 "$top/selftests/guest/mkoci.sh" "$top/selftests/guest/vmroot.sh" \
+		 "$top/selftests/guest/vmroot-init.sh" \
 		 "$busybox" "$helper" "${tools[@]}"; do
 		[ -e "$f" ] && stat -L -c '%n %s %Y' "$f"
 	done
@@ -120,6 +121,8 @@ mknod -m 600 dev/console c 5 1 2>/dev/null || true
 install -m 755 "$top/selftests/guest/init" init
 install -m 755 "$top/selftests/guest/demo.sh" strata/demo.sh
 install -m 755 "$top/selftests/guest/mkoci.sh" strata/mkoci.sh
+install -m 644 "$top/selftests/guest/vmroot.sh" strata/vmroot.sh
+install -m 755 "$top/selftests/guest/vmroot-init.sh" strata/vmroot-init.sh
 
 # Shared libraries of a dynamic ELF, at the paths ldd resolves them to
 # (including the dynamic loader, whose path is baked into the binary).

@@ -6,6 +6,8 @@
 # Boot /boot/vmlinuz-KVER with a strata initramfs and three branch disks.
 #   (default)      run every selftest (guest strata_mode=check)
 #   --demo         run the guest's /strata/demo.sh, output live on stdout
+#   --vmroot       switch the guest's root to a strata union (busybox base
+#                  layer + tmpfs top) and show it, output live on stdout
 #   --cmd "CMD"    run CMD in the guest (busybox sh), output live on stdout
 #   --shell        interactive: the console on this terminal, a shell in the
 #                  guest with everything loaded and mounted (Ctrl-A x quits)
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
 	--demo) mode=demo ;;
+	--vmroot) mode=vmroot ;;
 	--cmd) mode=cmd cmd=${2:?--cmd needs a command}; shift ;;
 	--timeout) timeout=${2:?}; shift ;;
 	--idle) idle=${2:?}; shift ;;
