@@ -53,6 +53,9 @@ static_check() { # NAME COMMAND...
 static_check "checkpatch: kmod/ is kernel style" "$scripts/checkpatch.sh"
 static_check "ynl: uapi and kmod/genl.[ch] match the netlink spec" \
 	"$scripts/ynl-regen.sh" --check
+static_check "fuzz: libFuzzer on layer tar reading and entry checks (${STRATA_FUZZ_SECS:-30}s)" \
+	make -s --no-print-directory -C "$top/userspace" fuzz-run \
+	O="$build/userspace" FUZZ_SECS="${STRATA_FUZZ_SECS:-30}"
 pass=$((pass + hp)) fail=$((fail + hf))
 summary+=("# host: $hp passed, $hf failed (helper unit tests), wall $((SECONDS - started))s")
 for k in "$@"; do

@@ -13,6 +13,7 @@ PKGS=(
 	libmnl-dev libkmod-dev libarchive-dev libssl-dev libjansson-dev
 	python3-yaml python3-jsonschema
 	e2fsprogs xfsprogs btrfs-progs sparse
+	clang libclang-rt-14-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 xz-utils
 )
