@@ -133,7 +133,7 @@ struct strata_table *strata_table_alloc(struct strata_fs *sfs, unsigned int nr)
 {
 	struct strata_table *t;
 
-	t = kvzalloc(struct_size(t, br, nr), GFP_KERNEL);
+	t = strata_fail_alloc(kvzalloc(struct_size(t, br, nr), GFP_KERNEL));
 	if (!t)
 		return NULL;
 	t->nr = nr;

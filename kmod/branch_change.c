@@ -333,7 +333,7 @@ int strata_branch_add(struct super_block *sb, const struct path *path,
 		goto out;
 
 	err = -ENOMEM;
-	br = kzalloc(sizeof(*br), GFP_KERNEL);
+	br = strata_fail_alloc(kzalloc(sizeof(*br), GFP_KERNEL));
 	if (!br)
 		goto out;
 	br->name = kstrdup(name, GFP_KERNEL);

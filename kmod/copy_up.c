@@ -69,6 +69,8 @@ static int strata_copy_data(struct strata_copy_ctx *c, const struct path *temp)
 	bool same_sb;
 	int err = 0;
 
+	if (strata_should_fail())
+		return -EIO;
 	in = dentry_open(&c->lower, O_RDONLY | O_LARGEFILE, current_cred());
 	if (IS_ERR(in))
 		return PTR_ERR(in);
@@ -126,7 +128,7 @@ int strata_copy_xattrs(struct super_block *sb, struct dentry *old,
 	list_size = vfs_listxattr(old, NULL, 0);
 	if (list_size <= 0)
 		return list_size == -EOPNOTSUPP ? 0 : list_size;
-	list = kvzalloc(list_size, GFP_KERNEL);
+	list = strata_fail_alloc(kvzalloc(list_size, GFP_KERNEL));
 	if (!list)
 		return -ENOMEM;
 	list_size = vfs_listxattr(old, list, list_size);

@@ -345,7 +345,12 @@ static int strata_create_object(struct dentry *dentry, struct strata_cattr *a,
 	} else {
 		inode = strata_get_inode(sb, e);
 		if (IS_ERR(inode)) {
+			/*
+			 * The object exists in the rw branch now: unhash the
+			 * negative dentry so the next lookup finds it.
+			 */
 			err = PTR_ERR(inode);
+			d_drop(dentry);
 			goto out_free;
 		}
 	}

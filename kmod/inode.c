@@ -293,7 +293,8 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 {
 	struct strata_inode *si;
 
-	si = alloc_inode_sb(sb, strata_inode_cachep, GFP_KERNEL);
+	si = strata_fail_alloc(alloc_inode_sb(sb, strata_inode_cachep,
+					      GFP_KERNEL));
 	if (!si)
 		return NULL;
 	si->real = NULL;

@@ -143,7 +143,7 @@ static struct strata_name_index *strata_index_build(struct super_block *sb,
 	unsigned int pos;
 	int err = 0;
 
-	idx = kzalloc(sizeof(*idx), GFP_KERNEL);
+	idx = strata_fail_alloc(kzalloc(sizeof(*idx), GFP_KERNEL));
 	if (!idx)
 		return ERR_PTR(-ENOMEM);
 	idx->bits = 8;

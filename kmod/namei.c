@@ -191,7 +191,8 @@ static int strata_lookup_in(struct super_block *sb,
 	*ep = NULL;
 	if (!n)
 		return 0;
-	ld.found = kvmalloc_array(n, sizeof(*ld.found), GFP_KERNEL);
+	ld.found = strata_fail_alloc(kvmalloc_array(n, sizeof(*ld.found),
+						    GFP_KERNEL));
 	if (!ld.found)
 		return -ENOMEM;
 

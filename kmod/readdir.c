@@ -86,7 +86,8 @@ static struct strata_dirent *strata_dirent_new(const char *name,
 {
 	struct strata_dirent *d;
 
-	d = kmalloc(struct_size(d, name, len + 1), GFP_KERNEL);
+	d = strata_fail_alloc(kmalloc(struct_size(d, name, len + 1),
+				      GFP_KERNEL));
 	if (!d)
 		return NULL;
 	memcpy(d->name, name, len);
@@ -265,7 +266,7 @@ static int strata_cache_build(struct dentry *dentry, struct strata_dir_cache **c
 	size_t n = 0;
 	int err = 0;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = strata_fail_alloc(kzalloc(sizeof(*c), GFP_KERNEL));
 	if (!c)
 		return -ENOMEM;
 	c->names = RB_ROOT;
@@ -361,7 +362,7 @@ static int strata_dir_open(struct inode *inode, struct file *file)
 {
 	struct strata_dir_file *df;
 
-	df = kzalloc(sizeof(*df), GFP_KERNEL);
+	df = strata_fail_alloc(kzalloc(sizeof(*df), GFP_KERNEL));
 	if (!df)
 		return -ENOMEM;
 	mutex_init(&df->lock);

@@ -298,6 +298,14 @@ static inline const struct cred *strata_override_creds(struct super_block *sb)
 	return override_creds(STRATA_FS(sb)->creds);
 }
 
+/* fault.c: injected failures for tests, see there */
+bool strata_should_fail(void);
+void strata_fault_init(void);
+void strata_fault_exit(void);
+
+/* An allocation that fails on request. */
+#define strata_fail_alloc(expr) (strata_should_fail() ? NULL : (expr))
+
 /* util.c */
 extern const struct dentry_operations strata_dentry_ops;
 struct strata_entry *strata_entry_alloc(unsigned int nr);

@@ -132,6 +132,7 @@ static int __init strata_init(void)
 	err = strata_inode_cache_init();
 	if (err)
 		return err;
+	strata_fault_init();
 	err = strata_nl_init();
 	if (err)
 		goto out_cache;
@@ -142,6 +143,7 @@ static int __init strata_init(void)
 out_nl:
 	strata_nl_exit();
 out_cache:
+	strata_fault_exit();
 	strata_inode_cache_exit();
 	return err;
 }
@@ -150,6 +152,7 @@ static void __exit strata_exit(void)
 {
 	unregister_filesystem(&strata_fs_type);
 	strata_nl_exit();
+	strata_fault_exit();
 	strata_inode_cache_exit();
 }
 

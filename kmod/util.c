@@ -10,7 +10,7 @@ struct strata_entry *strata_entry_alloc(unsigned int nr)
 {
 	struct strata_entry *e;
 
-	e = kvzalloc(struct_size(e, r, nr), GFP_KERNEL);
+	e = strata_fail_alloc(kvzalloc(struct_size(e, r, nr), GFP_KERNEL));
 	if (e)
 		e->nr = nr;
 	return e;

@@ -108,6 +108,9 @@ int strata_whiteout_locked(struct super_block *sb, struct dentry *upperdir,
 	struct dentry *wh;
 	int len, err = 0;
 
+	if (strata_should_fail())
+		return -EIO;
+
 	if (STRATA_FS(sb)->whiteout == STRATA_WH_OVERLAY) {
 		wh = lookup_one_len(name->name, upperdir, name->len);
 		if (IS_ERR(wh))
@@ -215,7 +218,7 @@ char *strata_get_redirect(struct strata_fs *sfs, struct dentry *dir)
 		return ERR_PTR(len);
 	if (len == 0 || len >= PATH_MAX)
 		return ERR_PTR(-EIO);
-	buf = kmalloc(len + 1, GFP_KERNEL);
+	buf = strata_fail_alloc(kmalloc(len + 1, GFP_KERNEL));
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	len = vfs_getxattr(STRATA_NOP_IDMAP, dir, name, buf, len);
