@@ -408,22 +408,29 @@ void strata_nl_unregister(struct super_block *sb)
 }
 
 /*
- * Formatted extack messages on both kernels, longer than 6.12's own: the
- * family's handlers run under genl_mutex until the ack is sent, so one
- * buffer serves them all.
+ * Formatted extack messages on both kernels, longer than 6.12's own
+ * 80-byte buffer.  extack->_msg must outlive the handler: the ack is
+ * built after genl_mutex is dropped, so messages go round a ring of
+ * buffers; always NUL-terminated, and reused only after a full turn of
+ * concurrent failing requests.
  */
-static char strata_nl_msgbuf[256];
+#define STRATA_NL_MSGS 16
+static char strata_nl_msgbuf[STRATA_NL_MSGS][256];
+static atomic_t strata_nl_msgseq;
 
 void strata_nl_errf(struct netlink_ext_ack *extack, const char *fmt, ...)
 {
+	char *buf;
 	va_list args;
 
 	if (!extack)
 		return;
+	buf = strata_nl_msgbuf[(unsigned int)atomic_inc_return(&strata_nl_msgseq) %
+			       STRATA_NL_MSGS];
 	va_start(args, fmt);
-	vsnprintf(strata_nl_msgbuf, sizeof(strata_nl_msgbuf), fmt, args);
+	vsnprintf(buf, sizeof(strata_nl_msgbuf[0]), fmt, args);
 	va_end(args);
-	extack->_msg = strata_nl_msgbuf;
+	extack->_msg = buf;
 }
 
 /*
