@@ -74,13 +74,12 @@ static char *random_name(void)
 
 /* Branches: the container's rw top, then the image's layers top first. */
 static int build_branches(const struct store *st, json_t *img,
-			  const char *name, struct branch_list *bl)
+			  json_t *c, const char *name, struct branch_list *bl)
 {
 	json_t *layers = json_object_get(img, "layers");
 	size_t i = json_array_size(layers);
 
-	branch_list_add(bl, store_path(st, "containers/%s/rw", name),
-			BRANCH_MODE_RW);
+	branch_list_add(bl, container_top(st, c), BRANCH_MODE_RW);
 	while (i--) {
 		const char *id = json_string_value(json_array_get(layers, i));
 		char *d;
@@ -146,7 +145,7 @@ int mount_image(const char *image, const char *target_arg,
 			goto out;
 		created = true;
 	}
-	if (build_branches(&st, img, name, &bl))
+	if (build_branches(&st, img, c, name, &bl))
 		goto out;
 	work = store_path(&st, "containers/%s/work", name);
 	req.target = target;
@@ -281,8 +280,7 @@ int cmd_commit(int argc, char **argv)
 			warn_msg(target, "cannot make the union read-only (%s); committing it live",
 				 strerror(errno));
 	}
-	rw = store_path(&st, "containers/%s/rw",
-			json_string_value(json_object_get(c, "name")));
+	rw = container_top(&st, c);
 	ret = layer_from_dir(&st, rw, target, layer) ? EXIT_FAILED : EXIT_OK;
 	if (frozen && reconfigure(target, false))
 		err_msg(target, "cannot make the union writable again: %s",

@@ -202,7 +202,7 @@ static int layer_diff(int argc, char **argv)
 	ret = EXIT_FAILED;
 	c = container_load(&st, argv[i]);
 	if (c) {
-		dir = store_path(&st, "containers/%s/rw", argv[i]);
+		dir = container_top(&st, c);
 		container_refresh(c);
 		target = json_string_value(json_object_get(c, "target"));
 	} else if (!layer_resolve(&st, argv[i], id)) {

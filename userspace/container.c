@@ -144,3 +144,23 @@ json_t *container_by_target(const struct store *st, const char *target)
 	json_decref(all);
 	return found;
 }
+
+/* "rw" or "rw.N": the only names a top directory has. */
+static bool top_name_valid(const char *s)
+{
+	if (!s || strncmp(s, "rw", 2))
+		return false;
+	if (!s[2])
+		return true;
+	return s[2] == '.' && s[3] && strlen(s) < 16 &&
+	       strspn(s + 3, "0123456789") == strlen(s + 3);
+}
+
+char *container_top(const struct store *st, json_t *c)
+{
+	const char *t = json_string_value(json_object_get(c, "top"));
+
+	return store_path(st, "containers/%s/%s",
+			  json_string_value(json_object_get(c, "name")),
+			  top_name_valid(t) ? t : "rw");
+}

@@ -3,7 +3,9 @@
  * container.h - containers: a rw top and a work dir over an image.
  *
  * containers/<name>/container.json: { "name", "image": "<id>",
- *   "target": "/mount/point" or null }
+ *   "target": "/mount/point" or null, "top": "rw" or "rw.N" (absent: "rw") }
+ *
+ * "top" names the container's rw top directory inside containers/<name>/.
  */
 #ifndef STRATA_CONTAINER_H
 #define STRATA_CONTAINER_H
@@ -19,6 +21,8 @@ int container_save(const struct store *st, json_t *c);
 /* Create containers/<name> with rw/, work/ and its record (atomic). */
 json_t *container_create(const struct store *st, const char *name,
 			 const char *image);
+/* containers/<name>/<top>, malloc'ed; "top" absent or bad: "rw". */
+char *container_top(const struct store *st, json_t *c);
 /* The container mounted on the canonical path @target, or NULL. */
 json_t *container_by_target(const struct store *st, const char *target);
 /* All container records (array). */
