@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..76"
+echo "1..82"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -100,10 +100,18 @@ lid=$(ls "$STRATA_ROOT/layers" | head -n 1)
 expect "layer rm of a used layer is refused" 1 "in use by image" $S layer rm "$lid"
 expect "commit of a mounted container" 0 "sha256:" $S commit --tag demo:2 "$m"
 check "the container still works after commit" touch "$m/after-commit"
+check "writes after the commit land in a fresh top" \
+	test -f "$STRATA_ROOT/containers/c1/rw.1/after-commit"
+check "the committed top is a layer of the live union now" \
+	sh -c "$S status '$m' | grep -q ' rr .*containers/c1/rw$'"
+check "the view did not change" same "$(cat "$m/etc/motd")" changed
 expect "umount keeps the container" 0 "" $S umount "$m"
-check "the container is still in the store" test -d "$STRATA_ROOT/containers/c1/rw"
-expect "remount continues it" 0 "" $S mount --name c1 demo:1 "$m"
+check "the container is still in the store" test -d "$STRATA_ROOT/containers/c1/rw.1"
+check "its committed top went at umount" test ! -e "$STRATA_ROOT/containers/c1/rw"
+expect "remount continues it, on the committed image" 0 "" \
+	$S mount --name c1 demo:2 "$m"
 check "its changes are back" test -f "$m/after-commit"
+check "... and the committed ones" same "$(cat "$m/etc/motd")" changed
 expect "umount --rm" 0 "" $S umount --rm "$m"
 check "the container is gone" test ! -e "$STRATA_ROOT/containers/c1"
 
@@ -120,9 +128,12 @@ check "committed file visible" same "$(cat "$m/new")" fresh
 # A directory with lower contents renamed in the union: exported whole.
 mv "$m/data" "$m/data2"
 expect "live commit with a renamed directory" 0 "sha256:" $S commit --tag demo:3 c2
+check "the renamed directory keeps its contents after the commit" \
+	test -L "$m/data2/link"
+mv "$m/data2" "$m/data3"
 expect "umount, keeping the container" 0 "" $S umount "$m"
 expect "commit of it unmounted is refused, naming the directory" 1 \
-	"./data2: a directory renamed in the union" $S commit c2
+	"./data3: a directory renamed in the union" $S commit c2
 expect "container rm" 0 "" $S container rm c2
 expect "mount the image with the rename" 0 "" $S mount demo:3 "$m"
 check "the renamed directory has its lower contents" test -L "$m/data2/link"
@@ -223,6 +234,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 76 ] || echo "# planned 76 results, reported $n"
+[ "$n" -eq 82 ] || echo "# planned 82 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1

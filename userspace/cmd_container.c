@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "image.h"
 #include "kmod.h"
 #include "layer.h"
+#include "live_commit.h"
 #include "mount.h"
 #include "util.h"
 
@@ -201,6 +203,7 @@ int umount_container(const char *target, int remove)
 	json_object_set_new(c, "target", json_null());
 	if (container_save(&st, c))
 		goto out;
+	container_drop_old_tops(&st, c);
 	if (remove) {
 		p = store_path(&st, "containers/%s",
 			       json_string_value(json_object_get(c, "name")));
@@ -213,6 +216,14 @@ out:
 	json_decref(c);
 	store_close(&st);
 	return ret;
+}
+
+/* Is the union on @target mounted read-only? */
+static bool union_readonly(const char *target)
+{
+	struct statvfs sv;
+
+	return !statvfs(target, &sv) && (sv.f_flag & ST_RDONLY);
 }
 
 /* Make the union at @target read-only (@ro) or writable again. */
@@ -240,7 +251,8 @@ int cmd_commit(int argc, char **argv)
 	char canon[PATH_MAX], layer[DIGEST_STR_LEN], id[DIGEST_STR_LEN];
 	const char *tag = NULL, *target;
 	json_t *c = NULL, *img = NULL, *config = NULL, *layers, *hist;
-	bool frozen = false;
+	struct live_commit lc = { .mfd = -1 };
+	bool frozen = false, live = false;
 	struct store st;
 	char *rw = NULL;
 	int ch, ret = EXIT_FAILED;
@@ -273,20 +285,28 @@ int cmd_commit(int argc, char **argv)
 	img = image_load(&st, json_string_value(json_object_get(c, "image")));
 	if (!img)
 		goto out;
-	if (target) {
-		/* A stable top while we read it; best effort. */
+	if (target && !union_readonly(target)) {
+		/*
+		 * Live: the top becomes an rr layer while it is exported,
+		 * then a fresh rw top goes over it (live_commit.c).
+		 */
+		if (live_freeze(&lc, target))
+			goto out;
+		live = true;
+	} else if (target) {
+		/* A read-only mount: nobody writes the top. */
 		frozen = !reconfigure(target, true);
-		if (!frozen)
-			warn_msg(target, "cannot make the union read-only (%s); committing it live",
-				 strerror(errno));
 	}
 	rw = container_top(&st, c);
 	ret = layer_from_dir(&st, rw, target, layer) ? EXIT_FAILED : EXIT_OK;
 	if (frozen && reconfigure(target, false))
 		err_msg(target, "cannot make the union writable again: %s",
 			strerror(errno));
-	if (ret)
+	if (ret) {
+		if (live)
+			err_msg(target, "the union stays read-only; umount and mount it again to write");
 		goto out;
+	}
 	ret = EXIT_FAILED;
 	config = json_deep_copy(json_object_get(img, "config"));
 	if (!json_is_object(config))
@@ -299,7 +319,8 @@ int cmd_commit(int argc, char **argv)
 	if (json_is_array(hist))
 		json_array_append_new(hist, json_pack("{s:s}", "created_by",
 						      "strata commit"));
-	if (!image_save(&st, config, layers, tag, id)) {
+	if (!image_save(&st, config, layers, tag, id) &&
+	    (!live || !live_new_top(&lc, &st, c, id))) {
 		puts(id);
 		ret = EXIT_OK;
 	}
@@ -309,6 +330,7 @@ out:
 	json_decref(img);
 	json_decref(c);
 	free(rw);
+	live_close(&lc);
 	store_close(&st);
 	return ret;
 }

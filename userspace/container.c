@@ -164,3 +164,32 @@ char *container_top(const struct store *st, json_t *c)
 			  json_string_value(json_object_get(c, "name")),
 			  top_name_valid(t) ? t : "rw");
 }
+
+/*
+ * An unmounted container keeps only its current top: earlier ones were
+ * committed into its image and stayed only while the union used them.
+ */
+void container_drop_old_tops(const struct store *st, json_t *c)
+{
+	const char *name = json_string_value(json_object_get(c, "name"));
+	char *top = container_top(st, c), *base = strrchr(top, '/') + 1;
+	char *dir = store_path(st, "containers/%s", name);
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		char *p;
+
+		if (strncmp(e->d_name, "rw", 2) || !strcmp(e->d_name, base) ||
+		    (e->d_name[2] && e->d_name[2] != '.'))
+			continue;
+		p = store_path(st, "containers/%s/%s", name, e->d_name);
+		if (store_remove(st, p))
+			warn_msg(p, "cannot remove an old container top");
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	free(top);
+}

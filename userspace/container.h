@@ -23,6 +23,8 @@ json_t *container_create(const struct store *st, const char *name,
 			 const char *image);
 /* containers/<name>/<top>, malloc'ed; "top" absent or bad: "rw". */
 char *container_top(const struct store *st, json_t *c);
+/* Remove the tops of an unmounted container other than its current one. */
+void container_drop_old_tops(const struct store *st, json_t *c);
 /* The container mounted on the canonical path @target, or NULL. */
 json_t *container_by_target(const struct store *st, const char *target);
 /* All container records (array). */
