@@ -217,8 +217,13 @@ store_demo() {
 	run strata status /mnt/web
 	run strata container ls
 
-	say "Commit the container to image sample:2 and mount that"
+	say "Commit the running container to image sample:2 and mount that"
 	run strata commit --tag sample:2 web || return 1
+	# Live: the old top is an rr layer now, a fresh rw top is over it.
+	run strata status /mnt/web
+	run chroot /mnt/web sh -c 'echo "visitors=2" >/app/state'
+	check "the container keeps running: writes go to its fresh top" \
+		same "$(cat "$STRATA_ROOT/containers/web/rw.1/app/state")" "visitors=2"
 	run strata image ls
 	run strata mount --name web2 sample:2 /mnt/web2 || return 1
 	check "the new image has the state file" \
