@@ -444,10 +444,12 @@ TEST_F(br, errors)
 	reply_free(&r);
 	/* Both a path and a directory fd. */
 	req_init(&q, self->f.id, STRATA_CMD_BRANCH_ADD, NLM_F_ACK);
-	v = 0;
+	v = open(self->mnt, O_PATH | O_CLOEXEC);
+	req_put(&q, STRATA_A_BRANCH_OP_MOUNT_FD, &v, sizeof(v));
 	req_put(&q, STRATA_A_BRANCH_OP_PATH, "/", 2);
 	req_put(&q, STRATA_A_BRANCH_OP_DIR_FD, &v, sizeof(v));
 	ASSERT_EQ(0, transact(&self->s, &q, &r));
+	close(v);
 	EXPECT_EQ(EINVAL, r.error);
 	EXPECT_NE(NULL, strstr(r.msg, "exactly one")) TH_LOG("%s", r.msg);
 	reply_free(&r);

@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..82"
+echo "1..87"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -56,6 +56,20 @@ ln -s motd "$dir/L3/data/link"
 # --- import
 expect "image import of an OCI layout" 0 "sha256:" $S image import "$dir/oci"
 check "three layers stored" same "$(nlayers)" 3
+# Concurrent helpers: the store lock serialises them, nothing doubles.
+mkdir -p "$dir/cc"
+"$mkoci" "$dir/occ" cc:0 "$dir/L1" >/dev/null
+for i in 1 2 3 4; do
+	{ $S image import --tag "cc:$i" "$dir/occ" >"$dir/cc/$i" 2>&1; echo $? >>"$dir/cc/$i"; } &
+done
+$S gc >"$dir/cc/gc" 2>&1 &
+wait
+check "four concurrent imports and a gc all succeed" \
+	sh -c "for i in 1 2 3 4; do tail -n 1 '$dir/cc/'\$i | grep -qx 0 || exit 1; done"
+check "... and still three layers" same "$(nlayers)" 3
+expect "... every tag resolves" 0 "cc:4" $S image ls
+expect "image rm of it" 0 "" $S image rm cc:1
+check "... takes all its tags" sh -c "! $S image ls | grep -q cc:"
 expect "image ls shows the tag" 0 "demo:1" $S image ls
 expect "image ls --json" 0 '"tags": [' $S image ls --json
 expect "layer ls --json" 0 '"size":' $S layer ls --json
@@ -234,6 +248,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 82 ] || echo "# planned 82 results, reported $n"
+[ "$n" -eq 87 ] || echo "# planned 87 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
