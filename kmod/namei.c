@@ -73,9 +73,11 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 	/*
 	 * A directory renamed in the union: its contents in the branches
 	 * below live at the path its redirect names, not under this name.
-	 * The record may sit in a former rw branch that is a layer now.
+	 * Only branches that were rw in this mount hold records (the one
+	 * now, or one a live commit made a layer); image layers carry none,
+	 * and reading them for one would cost a getxattr per layer.
 	 */
-	if (ld->depth < STRATA_REDIRECT_DEPTH) {
+	if (ld->depth < STRATA_REDIRECT_DEPTH && parent->br->was_rw) {
 		ld->redirect = strata_get_redirect(ld->sfs, this);
 		if (IS_ERR(ld->redirect)) {
 			ret = PTR_ERR(ld->redirect);
