@@ -157,7 +157,7 @@ void strata_table_index(struct strata_fs *sfs, struct strata_table *t)
 		t->pos[t->br[i]->id] = i;
 }
 
-static void strata_table_free(struct strata_table *t)
+void strata_table_free(struct strata_table *t)
 {
 	kvfree(t->pos);
 	kvfree(t);

@@ -275,6 +275,18 @@ static int strata_check_new_branch(struct super_block *sb,
 	return 0;
 }
 
+/* The branch at @index of @t, or NULL after saying there is none. */
+static struct strata_branch *strata_branch_at(struct strata_table *t,
+					      unsigned int index,
+					      struct netlink_ext_ack *extack)
+{
+	if (index < t->nr)
+		return t->br[index];
+	strata_nl_errf(extack, "no branch at index %u (%u branches)", index,
+		       t->nr);
+	return NULL;
+}
+
 /* Take back a branch just added (its rw set-up failed). */
 static void strata_undo_add(struct super_block *sb, struct strata_branch *br)
 {
@@ -288,11 +300,9 @@ static void strata_undo_add(struct super_block *sb, struct strata_branch *br)
 		return;
 	memcpy(nt->br, t->br + 1, (t->nr - 1) * sizeof(*nt->br));
 	if (strata_publish(sb, nt, STRATA_CHANGE_DEL, br, STRATA_BR_RW)) {
-		kvfree(nt->pos);
-		kvfree(nt);
+		strata_table_free(nt);
 		return;
 	}
-	WRITE_ONCE(br->removed, true);
 }
 
 int strata_branch_add(struct super_block *sb, const struct path *path,
@@ -389,8 +399,7 @@ int strata_branch_add(struct super_block *sb, const struct path *path,
 
 out_unlist:
 	list_del(&br->all);
-	kvfree(nt->pos);
-	kvfree(nt);
+	strata_table_free(nt);
 out_unmount:
 	kern_unmount(br->mnt);
 out_free:
@@ -438,13 +447,10 @@ int strata_branch_del(struct super_block *sb, unsigned int index,
 	if (err)
 		return err;
 	t = sfs->table;
+	br = strata_branch_at(t, index, extack);
 	err = -EINVAL;
-	if (index >= t->nr) {
-		strata_nl_errf(extack, "no branch at index %u (%u branches)",
-			       index, t->nr);
+	if (!br)
 		goto out;
-	}
-	br = t->br[index];
 	if (t->nr == 1) {
 		strata_nl_errf(extack, "branch %s: the only branch of the union",
 			       br->name);
@@ -475,11 +481,9 @@ int strata_branch_del(struct super_block *sb, unsigned int index,
 	       (t->nr - index - 1) * sizeof(*nt->br));
 	err = strata_publish(sb, nt, STRATA_CHANGE_DEL, br, br->mode);
 	if (err) {
-		kvfree(nt->pos);
-		kvfree(nt);
+		strata_table_free(nt);
 		goto out;
 	}
-	WRITE_ONCE(br->removed, true);
 	strata_change_end(sb, STRATA_SB_KEEP);
 	strata_nl_branch_event(sb, STRATA_CHANGE_DEL, br, index);
 	return 0;
@@ -501,13 +505,10 @@ int strata_branch_set(struct super_block *sb, unsigned int index,
 	if (err)
 		return err;
 	t = sfs->table;
+	br = strata_branch_at(t, index, extack);
 	err = -EINVAL;
-	if (index >= t->nr) {
-		strata_nl_errf(extack, "no branch at index %u (%u branches)",
-			       index, t->nr);
+	if (!br)
 		goto out;
-	}
-	br = t->br[index];
 	old = br->mode;
 	if (mode == old) {
 		err = 0;
@@ -533,8 +534,7 @@ int strata_branch_set(struct super_block *sb, unsigned int index,
 	err = strata_publish(sb, nt, STRATA_CHANGE_MODE, br, old);
 	if (err) {
 		WRITE_ONCE(br->mode, old);
-		kvfree(nt->pos);
-		kvfree(nt);
+		strata_table_free(nt);
 		goto out;
 	}
 	if (old == STRATA_BR_RW)

@@ -48,7 +48,6 @@ struct strata_branch {
 	unsigned int id;		/* unique in the union, never reused */
 	enum strata_mode mode;		/* READ_ONCE(): branch-set changes it */
 	bool was_rw;			/* rw in this mount: may hold copy-ups */
-	bool removed;
 	atomic_long_t users;		/* real dentries held by union entries */
 	struct list_head all;		/* in strata_fs.branches */
 };
@@ -349,6 +348,7 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb);
 void strata_fs_free(struct strata_fs *sfs);
 struct strata_fs *strata_fs_alloc(void);
 struct strata_table *strata_table_alloc(struct strata_fs *sfs, unsigned int nr);
+void strata_table_free(struct strata_table *t);
 void strata_table_index(struct strata_fs *sfs, struct strata_table *t);
 int strata_branch_fsidx(struct strata_fs *sfs, struct strata_branch *br);
 
