@@ -25,11 +25,12 @@
 
 #include "kselftest_harness.h"
 #include "strata_test.h"
+#include "nl_client.h"
 #include "../uapi/linux/strata.h"
 
 #define DEF_SEED 0x5354524154410002ULL
 #define DEF_ITERS 4000
-/* Commands the family may gain next (branch add/del/set). */
+/* Command numbers past the last the family has. */
 #define CMD_FUTURE_LAST (STRATA_CMD_MAX + 3)
 
 struct nl {
@@ -44,16 +45,22 @@ struct tally {
 	long sent, ok, errors, silent, extack, dumps;
 };
 
+/* A socket with extended ACKs and a receive timeout, and the family id. */
 static int nl_open(struct nl *s)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = 2 };
-	int one = 1;
+	struct family f;
+	struct nlsk k;
 
-	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (nlsk_open(&k, 0))
 		return -1;
-	setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (resolve(&k, &f)) {
+		nlsk_close(&k);
+		return -1;
+	}
+	free(k.buf);
+	s->fd = k.fd;
+	s->family = f.id;
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return 0;
 }
@@ -66,41 +73,6 @@ static char *attr_put(char *p, uint16_t type, const void *data, uint16_t len)
 	a->nla_len = NLA_HDRLEN + len;
 	memcpy(p + NLA_HDRLEN, data, len);
 	return p + NLA_ALIGN(a->nla_len);
-}
-
-/* Resolve the family id through nlctrl. */
-static int nl_family(struct nl *s)
-{
-	char req[128] = { 0 }, *p;
-	struct nlmsghdr *h = (struct nlmsghdr *)req;
-	struct genlmsghdr *g = NLMSG_DATA(h);
-	ssize_t n;
-
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	p = attr_put((char *)(g + 1), CTRL_ATTR_FAMILY_NAME, STRATA_FAMILY_NAME,
-		     sizeof(STRATA_FAMILY_NAME));
-	h->nlmsg_len = p - req;
-	h->nlmsg_type = GENL_ID_CTRL;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	if (send(s->fd, req, h->nlmsg_len, 0) < 0)
-		return -1;
-	n = recv(s->fd, s->buf, sizeof(s->buf), 0);
-	h = (struct nlmsghdr *)s->buf;
-	if (n < (ssize_t)NLMSG_HDRLEN || h->nlmsg_type != GENL_ID_CTRL)
-		return -1;
-	for (p = (char *)NLMSG_DATA(h) + GENL_HDRLEN; p < s->buf + h->nlmsg_len;) {
-		struct nlattr *a = (struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN)
-			return -1;
-		if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID) {
-			memcpy(&s->family, p + NLA_HDRLEN, 2);
-			return 0;
-		}
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return -1;
 }
 
 /* Does the ACK @h carry an extack message or a bad-attribute offset? */
@@ -321,8 +293,7 @@ static void fuzz(struct __test_metadata *_metadata, uint64_t *rng, long iters,
 	struct shot sh;
 	long i;
 
-	ASSERT_EQ(0, nl_open(&s)) TH_LOG("netlink socket: %s", strerror(errno));
-	ASSERT_EQ(0, nl_family(&s)) TH_LOG("family %s not found", STRATA_FAMILY_NAME);
+	ASSERT_EQ(0, nl_open(&s)) TH_LOG("family %s not found", STRATA_FAMILY_NAME);
 	for (i = 0; i < iters && !_metadata->exit_code; i++) {
 		size_t len = gen(rng, &s, mfd, msg, sizeof(msg), &sh);
 
