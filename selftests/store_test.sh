@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..87"
+echo "1..90"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -131,7 +131,10 @@ check "the container is gone" test ! -e "$STRATA_ROOT/containers/c1"
 
 expect "mount --readonly" 0 "" $S mount --readonly --name ro1 demo:1 "$m"
 check "a read-only container refuses writes" sh -c "! touch '$m/x' 2>/dev/null"
+expect "commit of a read-only container" 0 "sha256:" $S commit --tag ro:1 ro1
+check "... leaves it read-only" sh -c "! touch '$m/x' 2>/dev/null"
 expect "umount --rm of it" 0 "" $S umount --rm "$m"
+expect "image rm of its commit" 0 "" $S image rm ro:1
 expect "mount of a missing image names it" 1 "nosuch:1: no such image" \
 	$S mount --name c9 nosuch:1 "$m"
 check "... and leaves no container" test ! -e "$STRATA_ROOT/containers/c9"
@@ -248,6 +251,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 87 ] || echo "# planned 87 results, reported $n"
+[ "$n" -eq 90 ] || echo "# planned 90 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1

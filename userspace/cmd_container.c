@@ -226,21 +226,6 @@ static bool union_readonly(const char *target)
 	return !statvfs(target, &sv) && (sv.f_flag & ST_RDONLY);
 }
 
-/* Make the union at @target read-only (@ro) or writable again. */
-static int reconfigure(const char *target, bool ro)
-{
-	int fd = fspick(AT_FDCWD, target, FSPICK_CLOEXEC);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (!fsconfig(fd, FSCONFIG_SET_FLAG, ro ? "ro" : "rw", NULL, 0) &&
-	    !fsconfig(fd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0))
-		ret = 0;
-	close(fd);
-	return ret;
-}
-
 int cmd_commit(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -252,7 +237,7 @@ int cmd_commit(int argc, char **argv)
 	const char *tag = NULL, *target;
 	json_t *c = NULL, *img = NULL, *config = NULL, *layers, *hist;
 	struct live_commit lc = { .mfd = -1 };
-	bool frozen = false, live = false;
+	bool live = false;
 	struct store st;
 	char *rw = NULL;
 	int ch, ret = EXIT_FAILED;
@@ -293,15 +278,10 @@ int cmd_commit(int argc, char **argv)
 		if (live_freeze(&lc, target))
 			goto out;
 		live = true;
-	} else if (target) {
-		/* A read-only mount: nobody writes the top. */
-		frozen = !reconfigure(target, true);
 	}
+	/* Unmounted or mounted read-only, nobody writes the top. */
 	rw = container_top(&st, c);
 	ret = layer_from_dir(&st, rw, target, layer) ? EXIT_FAILED : EXIT_OK;
-	if (frozen && reconfigure(target, false))
-		err_msg(target, "cannot make the union writable again: %s",
-			strerror(errno));
 	if (ret) {
 		if (live)
 			err_msg(target, "the union stays read-only; umount and mount it again to write");
