@@ -125,6 +125,7 @@ struct strata_fs *strata_fs_alloc(void)
 	INIT_LIST_HEAD(&sfs->retired);
 	INIT_LIST_HEAD(&sfs->retired_roots);
 	mutex_init(&sfs->change_lock);
+	mutex_init(&sfs->index_lock);
 	return sfs;
 }
 
@@ -345,6 +346,7 @@ void strata_fs_free(struct strata_fs *sfs)
 	mnts = n ? kvmalloc_array(n, sizeof(*mnts), GFP_KERNEL) : NULL;
 	list_for_each_entry_safe(br, nbr, &sfs->branches, all) {
 		WARN_ON_ONCE(atomic_long_read(&br->users));
+		dput(br->indexdir);
 		if (mnts)
 			mnts[i++] = br->mnt;
 		else

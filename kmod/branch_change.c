@@ -19,12 +19,6 @@
 #include <net/netlink.h>
 #include "strata.h"
 
-static unsigned int strata_pos(const struct strata_table *t,
-			       const struct strata_branch *br)
-{
-	return br->id < t->npos ? t->pos[br->id] : UINT_MAX;
-}
-
 static bool strata_entry_uses(const struct strata_entry *e,
 			      const struct strata_branch *br)
 {
@@ -50,8 +44,8 @@ static bool strata_change_hits(const struct strata_table *t,
 		/* Only a walk that stopped above the new branch missed nothing. */
 		if (!e || !e->stop)
 			return true;
-		added = strata_pos(t, c->br);
-		stop = strata_pos(t, e->stop);
+		added = strata_branch_pos(t, c->br);
+		stop = strata_branch_pos(t, e->stop);
 		if (added == UINT_MAX)
 			return false;	/* removed again since */
 		return stop == UINT_MAX || added < stop;

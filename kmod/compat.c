@@ -65,7 +65,7 @@ struct posix_acl *strata_real_inode_acl(struct inode *realinode, int type)
 #ifdef STRATA_HAVE_D_REAL_TYPE
 struct dentry *strata_d_real_op(struct dentry *dentry, enum d_real_type type)
 {
-	struct dentry *real = strata_d_real(dentry);
+	struct dentry *real = strata_d_real(dentry, type == D_REAL_DATA);
 
 	/* The branch may itself be a union. */
 	return real == dentry ? dentry : d_real(real, type);
@@ -78,7 +78,10 @@ struct dentry *strata_d_real_op(struct dentry *dentry,
 
 	if (inode && d_inode(dentry) == inode)
 		return dentry;
-	real = strata_d_real(dentry);
+	/* Asked for a given inode: the one with the attributes, if it is. */
+	real = strata_d_real(dentry, false);
+	if (!inode || d_inode(real) != inode)
+		real = strata_d_real(dentry, true);
 	return real == dentry ? dentry : d_real(real, inode);
 }
 #endif

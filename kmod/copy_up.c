@@ -10,6 +10,7 @@
  * the next mount removes.
  */
 #include <linux/fs.h>
+#include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
@@ -26,6 +27,9 @@ struct strata_copy_ctx {
 	struct super_block *sb;
 	struct dentry *dentry;		/* union dentry being copied */
 	struct path lower;		/* its real file */
+	struct strata_real data;	/* where its data is */
+	bool meta;			/* copy the attributes only */
+	bool index_only;		/* make the index entry, no name */
 	struct dentry *upperdir;	/* real parent in the rw branch */
 	struct kstat stat;
 	const char *link;		/* symlink target */
@@ -58,33 +62,24 @@ static int strata_copy_data_range(struct file *in, struct file *out,
 }
 
 /*
- * Copy the data: a reflink where the filesystem can, else chunks of
- * copy_file_range or splice, only over the data extents so that holes
- * stay holes.
+ * Copy @size bytes of data from @in to @out: a reflink where the
+ * filesystem can, else chunks of copy_file_range or splice, only over the
+ * data extents so that holes stay holes.  Then make the copy durable
+ * before anything publishes it; a reflink needs no fsync, as it is a
+ * logged transaction that the rename publishing it cannot overtake.
  */
-static int strata_copy_data(struct strata_copy_ctx *c, const struct path *temp)
+static int strata_copy_file(struct file *in, struct file *out, loff_t size)
 {
-	loff_t size = c->stat.size, pos = 0, data, hole;
-	struct file *in, *out;
-	bool same_sb;
+	bool same_sb = file_inode(in)->i_sb == file_inode(out)->i_sb;
+	loff_t pos = 0, data, hole;
 	int err = 0;
 
 	if (strata_should_fail())
 		return -EIO;
-	in = dentry_open(&c->lower, O_RDONLY | O_LARGEFILE, current_cred());
-	if (IS_ERR(in))
-		return PTR_ERR(in);
-	out = dentry_open(temp, O_WRONLY | O_LARGEFILE, current_cred());
-	if (IS_ERR(out)) {
-		fput(in);
-		return PTR_ERR(out);
-	}
-	same_sb = file_inode(in)->i_sb == file_inode(out)->i_sb;
-
 	if (!size)
-		goto sync;
+		return 0;
 	if (same_sb && vfs_clone_file_range(in, 0, out, 0, size, 0) == size)
-		goto sync;
+		return 0;
 
 	while (pos < size) {
 		data = vfs_llseek(in, pos, SEEK_DATA);
@@ -101,16 +96,30 @@ static int strata_copy_data(struct strata_copy_ctx *c, const struct path *temp)
 		}
 		err = strata_copy_data_range(in, out, data, hole, same_sb);
 		if (err)
-			goto out;
+			return err;
 		pos = hole;
 	}
 	/* A trailing hole: the size is not reached by any data. */
 	if (i_size_read(file_inode(out)) < size)
-		err = vfs_truncate(temp, size);
-sync:
-	if (!err)
-		err = vfs_fsync(out, 0);
-out:
+		err = vfs_truncate(&out->f_path, size);
+	return err ?: vfs_fsync(out, 0);
+}
+
+static int strata_copy_data(const struct path *from, const struct path *to,
+			    loff_t size)
+{
+	struct file *in, *out;
+	int err;
+
+	in = dentry_open(from, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	out = dentry_open(to, O_WRONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(out)) {
+		fput(in);
+		return PTR_ERR(out);
+	}
+	err = strata_copy_file(in, out, size);
 	fput(out);
 	fput(in);
 	return err;
@@ -251,21 +260,24 @@ out:
 	return temp;
 }
 
-/* Put the finished temporary in place of the name in the rw branch. */
-static int strata_install_temp(struct strata_copy_ctx *c, struct dentry *temp)
+/*
+ * Put the finished temporary at @name in @dir of the rw branch: the
+ * object's parent, or the index directory.
+ */
+static int strata_install_temp(struct strata_copy_ctx *c, struct dentry *temp,
+			       struct dentry *dir, const struct qstr *name)
 {
 	struct dentry *workdir = STRATA_FS(c->sb)->workdir;
-	const struct qstr *name = &c->dentry->d_name;
 	struct dentry *trap, *target;
 	int err;
 
-	trap = lock_rename(workdir, c->upperdir);
+	trap = lock_rename(workdir, dir);
 	if (IS_ERR(trap))
 		return PTR_ERR(trap);
 	err = -EIO;
 	if (temp->d_parent != workdir || trap == temp)
 		goto out;
-	target = lookup_one_len(name->name, c->upperdir, name->len);
+	target = lookup_one_len(name->name, dir, name->len);
 	if (IS_ERR(target)) {
 		err = PTR_ERR(target);
 		goto out;
@@ -274,11 +286,184 @@ static int strata_install_temp(struct strata_copy_ctx *c, struct dentry *temp)
 	if (d_is_positive(target) || trap == target)
 		err = -EEXIST;
 	else
-		err = strata_do_rename(d_inode(workdir), temp,
-				       d_inode(c->upperdir), target, 0);
+		err = strata_do_rename(d_inode(workdir), temp, d_inode(dir),
+				       target, 0);
 	dput(target);
 out:
-	unlock_rename(workdir, c->upperdir);
+	unlock_rename(workdir, dir);
+	return err;
+}
+
+/* A new name for the index entry @idx: the object's name in the rw branch. */
+static struct dentry *strata_link_index(struct strata_copy_ctx *c,
+					struct dentry *idx)
+{
+	const struct qstr *name = &c->dentry->d_name;
+	struct inode *dir = d_inode(c->upperdir);
+	struct dentry *target;
+	int err;
+
+	inode_lock_nested(dir, I_MUTEX_PARENT);
+	target = lookup_one_len(name->name, c->upperdir, name->len);
+	if (IS_ERR(target))
+		goto out;
+	err = d_is_positive(target) ? -EEXIST :
+				      strata_do_link(idx, dir, target);
+	if (!err && d_inode(target) != d_inode(idx))
+		err = -EIO;	/* a filesystem that links by copying */
+	if (err) {
+		dput(target);
+		target = ERR_PTR(err);
+	}
+out:
+	inode_unlock(dir);
+	return target;
+}
+
+/*
+ * A lower file with several links whose index entry exists: the name
+ * becomes one more link of it.  Under index_lock.
+ */
+static int strata_copy_up_link(struct strata_copy_ctx *c, struct dentry *idx)
+{
+	struct inode *inode = d_inode(c->dentry);
+	struct strata_branch *rw = strata_top(STRATA_FS(c->sb));
+	struct dentry *upper;
+	int err;
+
+	if (c->index_only)
+		goto publish;
+	err = strata_set_impure(c->sb, c->upperdir);
+	if (err)
+		return err;
+	upper = strata_link_index(c, idx);
+	if (IS_ERR(upper))
+		return PTR_ERR(upper);
+	strata_entry_set_upper(STRATA_E(c->dentry), upper, rw);
+publish:
+	strata_hl_publish(inode, idx);
+	if (!strata_inode_upper(inode)) {
+		ihold(d_inode(idx));
+		WRITE_ONCE(STRATA_I(inode)->upper_br, rw);
+		/* Pairs with smp_load_acquire() in strata_inode_upper(). */
+		smp_store_release(&STRATA_I(inode)->upper, d_inode(idx));
+	}
+	return c->index_only ? 0 : strata_hl_drop_lower(c->sb, inode);
+}
+
+/*
+ * Build the copy in the work directory: an object of the lower type with
+ * its data (or, for a stub, its size and record), xattrs, attributes and
+ * union inode number.  Returns it, or ERR_PTR with nothing left behind.
+ */
+static struct dentry *strata_build_temp(struct strata_copy_ctx *c)
+{
+	struct inode *inode = d_inode(c->dentry);
+	struct path temppath;
+	struct dentry *temp;
+	int err = 0;
+
+	temp = strata_make_temp(c);
+	if (IS_ERR(temp))
+		return temp;
+	temppath.mnt = strata_upper_mnt(c->sb);
+	temppath.dentry = temp;
+	c->meta = c->meta && S_ISREG(c->stat.mode) && c->stat.size &&
+		  !READ_ONCE(STRATA_FS(c->sb)->no_metacopy);
+	if (c->meta) {
+		/* A stub: the size without data, and the record. */
+		err = vfs_truncate(&temppath, c->stat.size) ?:
+		      strata_metacopy_set(c->sb, temp, &c->data, c->stat.size);
+		if (err == -EOPNOTSUPP) {
+			/* The rw branch cannot keep records: copy data. */
+			WRITE_ONCE(STRATA_FS(c->sb)->no_metacopy, true);
+			c->meta = false;
+			err = vfs_truncate(&temppath, 0);
+		}
+	}
+	if (!err && !c->meta && S_ISREG(c->stat.mode)) {
+		struct path data = {
+			.mnt = c->data.br->mnt,
+			.dentry = c->data.dentry,
+		};
+
+		err = strata_copy_data(&data, &temppath, c->stat.size);
+	}
+	if (!err)
+		err = strata_copy_xattrs(c->sb, c->lower.dentry, temp);
+	if (!err)
+		err = strata_copy_attrs(temp, &c->stat);
+	/* The copy keeps the union inode number it had below. */
+	if (!err)
+		err = strata_set_origin_ino(c->sb, temp, inode->i_ino);
+	if (err) {
+		strata_discard_temp(c->sb, temp);
+		dput(temp);
+		return ERR_PTR(err);
+	}
+	return temp;
+}
+
+/* The union inode found by lookups under its index entry from now on. */
+static void strata_hl_rehash(struct inode *inode, struct inode *key)
+{
+	if (STRATA_I(inode)->real == key)
+		return;
+	remove_inode_hash(inode);
+	__insert_inode_hash(inode, (unsigned long)key);
+}
+
+/*
+ * Copy-up of a lower file with several links: the copy becomes (or
+ * already is) the file's index entry, and the name a link to it.
+ */
+static int strata_copy_up_indexed(struct strata_copy_ctx *c)
+{
+	struct strata_fs *sfs = STRATA_FS(c->sb);
+	struct inode *inode = d_inode(c->dentry);
+	struct dentry *indexdir = strata_top(sfs)->indexdir, *idx, *temp = NULL;
+	char name[80];
+	struct qstr q;
+	int err;
+
+	err = strata_hl_name(c->lower.dentry, name, sizeof(name));
+	if (err)
+		return err;
+	q = (struct qstr)QSTR_INIT(name, strlen(name));
+	mutex_lock(&sfs->index_lock);
+	idx = strata_hl_find(c->sb, c->lower.dentry);
+	if (IS_ERR(idx)) {
+		err = PTR_ERR(idx);
+		goto out;
+	}
+	if (!idx) {
+		temp = strata_build_temp(c);
+		if (IS_ERR(temp)) {
+			err = PTR_ERR(temp);
+			goto out;
+		}
+		/* Every name is still a lower one until it is linked. */
+		err = strata_hl_set_lowerlinks(c->sb, temp, c->stat.nlink) ?:
+		      strata_install_temp(c, temp, indexdir, &q);
+		if (err) {
+			strata_discard_temp(c->sb, temp);
+			dput(temp);
+			goto out;
+		}
+		idx = temp;
+		if (c->meta)
+			strata_metacopy_publish(inode, &c->data);
+	}
+	err = strata_copy_up_link(c, idx);
+	if (!err)
+		strata_hl_rehash(inode, d_inode(idx));
+	/* As in strata_copy_up_locked(): a stub's full copy has its data. */
+	if (!err && idx == temp && !c->meta && strata_is_metacopy(inode))
+		/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
+		smp_store_release(&STRATA_I(inode)->metacopy, false);
+	dput(idx);
+out:
+	mutex_unlock(&sfs->index_lock);
 	return err;
 }
 
@@ -287,7 +472,6 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 	struct strata_entry *e = STRATA_E(c->dentry);
 	struct inode *inode = d_inode(c->dentry);
 	struct strata_branch *rw = strata_top(STRATA_FS(c->sb));
-	struct path temppath;
 	struct dentry *temp;
 	int err;
 
@@ -295,6 +479,10 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 			  AT_STATX_SYNC_AS_STAT);
 	if (err)
 		return err;
+	if (strata_hl_wanted(c->sb, &c->stat))
+		return strata_copy_up_indexed(c);
+	if (c->index_only)
+		return 0;
 	if (S_ISLNK(c->stat.mode)) {
 		clear_delayed_call(&c->link_done);
 		c->link = vfs_get_link(c->lower.dentry, &c->link_done);
@@ -302,26 +490,13 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 			return PTR_ERR(c->link);
 	}
 
-	temp = strata_make_temp(c);
+	temp = strata_build_temp(c);
 	if (IS_ERR(temp)) {
 		err = PTR_ERR(temp);
 		goto out_link;
 	}
-	temppath.mnt = strata_upper_mnt(c->sb);
-	temppath.dentry = temp;
-	if (S_ISREG(c->stat.mode))
-		err = strata_copy_data(c, &temppath);
-	if (!err)
-		err = strata_copy_xattrs(c->sb, c->lower.dentry, temp);
-	if (!err)
-		err = strata_copy_attrs(temp, &c->stat);
-	/* The copy keeps the union inode number it had below. */
-	if (!err)
-		err = strata_set_origin_ino(c->sb, temp, inode->i_ino);
-	if (!err)
-		err = strata_set_impure(c->sb, c->upperdir);
-	if (!err)
-		err = strata_install_temp(c, temp);
+	err = strata_set_impure(c->sb, c->upperdir) ?:
+	      strata_install_temp(c, temp, c->upperdir, &c->dentry->d_name);
 	if (err) {
 		strata_discard_temp(c->sb, temp);
 		dput(temp);
@@ -329,6 +504,8 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 	}
 
 	/* temp is now the real dentry at the name; publish it. */
+	if (c->meta)
+		strata_metacopy_publish(inode, &c->data);
 	if (!strata_inode_upper(inode)) {
 		ihold(d_inode(temp));
 		WRITE_ONCE(STRATA_I(inode)->upper_br, rw);
@@ -336,6 +513,13 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 		smp_store_release(&STRATA_I(inode)->upper, d_inode(temp));
 	}
 	strata_entry_set_upper(e, temp, rw);
+	/*
+	 * A full copy of a stub of a lower branch has its data now.  Only
+	 * after the upper is published: readers look at the upper first.
+	 */
+	if (!c->meta && strata_is_metacopy(inode))
+		/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
+		smp_store_release(&STRATA_I(inode)->metacopy, false);
 out_link:
 	if (S_ISLNK(c->stat.mode) && !IS_ERR_OR_NULL(c->link))
 		do_delayed_call(&c->link_done);
@@ -360,8 +544,12 @@ static void strata_restore_times(struct dentry *dir, const struct kstat *st)
 	inode_unlock(d_inode(dir));
 }
 
+#define STRATA_CU_META		0x1	/* a regular file may become a stub */
+#define STRATA_CU_INDEX_ONLY	0x2	/* only make the index entry */
+
 /* Copy @dentry up; its parent is in the rw branch already. */
-static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
+static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry,
+			      unsigned int flags)
 {
 	struct super_block *sb = dentry->d_sb;
 	struct strata_inode *si = STRATA_I(d_inode(dentry));
@@ -369,7 +557,10 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 		.sb = sb,
 		.dentry = dentry,
 		.upperdir = strata_upper(parent),
+		.meta = flags & STRATA_CU_META,
+		.index_only = flags & STRATA_CU_INDEX_ONLY,
 	};
+	struct dentry *idx;
 	struct path pathdir = { .mnt = strata_upper_mnt(sb) };
 	const struct cred *old;
 	u64 start = ktime_get_ns();
@@ -388,7 +579,14 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 	err = -ENOENT;
 	if (d_unhashed(dentry))
 		goto out;
+	err = 0;
+	idx = strata_hl_alias(dentry, NULL);
+	if (idx && c.index_only)
+		goto out;
 	strata_real_path(dentry, &c.lower);
+	/* A stub of a lower branch: its attributes, and its data below. */
+	c.data = strata_is_metacopy(d_inode(dentry)) ? si->lowerdata :
+						      STRATA_E(dentry)->r[0];
 	err = mnt_want_write(strata_upper_mnt(sb));
 	if (err)
 		goto out;
@@ -396,14 +594,22 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry)
 	pathdir.dentry = c.upperdir;
 	perr = vfs_getattr(&pathdir, &pstat, STATX_ATIME | STATX_MTIME,
 			   AT_STATX_SYNC_AS_STAT);
-	err = strata_copy_up_locked(&c);
+	if (idx) {
+		/* Another name of the file made its index entry: link it. */
+		mutex_lock(&STRATA_FS(sb)->index_lock);
+		err = strata_copy_up_link(&c, idx);
+		mutex_unlock(&STRATA_FS(sb)->index_lock);
+	} else {
+		err = strata_copy_up_locked(&c);
+	}
 	if (!err && !perr)
 		strata_restore_times(c.upperdir, &pstat);
 	revert_creds(old);
 	mnt_drop_write(strata_upper_mnt(sb));
 	if (!err) {
 		struct strata_stats *st = &STRATA_FS(sb)->stats;
-		u64 bytes = S_ISREG(c.stat.mode) ? c.stat.size : 0;
+		u64 bytes = !idx && S_ISREG(c.stat.mode) && !c.meta ?
+			    c.stat.size : 0;
 
 		atomic64_inc(&st->copy_ups);
 		atomic64_add(bytes, &st->copy_bytes);
@@ -414,8 +620,7 @@ out:
 	return err;
 }
 
-/* Make @dentry exist in the rw branch, copying up its ancestors first. */
-int strata_copy_up(struct dentry *dentry)
+static int strata_copy_up_mode(struct dentry *dentry, unsigned int flags)
 {
 	int err;
 
@@ -433,9 +638,134 @@ int strata_copy_up(struct dentry *dentry)
 			next = parent;
 		}
 		err = strata_check_upper(parent) ?:
-		      strata_copy_up_one(parent, next);
+		      strata_copy_up_one(parent, next,
+					 next == dentry ? flags : 0);
 		dput(parent);
 		dput(next);
 	}
+	return err;
+}
+
+/*
+ * Make @dentry exist in the rw branch, copying up its ancestors first.
+ * A regular file becomes a metadata-only copy (metacopy.c) where the rw
+ * branch can keep the record: this is for changes of attributes, names
+ * and links, which leave the data as it is.
+ */
+int strata_copy_up(struct dentry *dentry)
+{
+	return strata_copy_up_mode(dentry, STRATA_CU_META);
+}
+
+/*
+ * Give a lower file with several links, of which @dentry is one name, its
+ * index entry without copying this name (it is about to be removed).
+ */
+int strata_copy_up_hl_index(struct dentry *dentry)
+{
+	struct dentry *parent = dget_parent(dentry);
+	int err;
+
+	err = strata_copy_up(parent) ?: strata_check_upper(dentry) ?:
+	      strata_copy_up_one(parent, dentry,
+				 STRATA_CU_META | STRATA_CU_INDEX_ONLY);
+	dput(parent);
+	return err;
+}
+
+/* Writing the data changed the stub's times, maybe its set-id bits. */
+static int strata_restore_stub_attrs(struct dentry *stub, const struct kstat *st)
+{
+	struct iattr attr = {
+		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
+			    ATTR_MTIME_SET | ATTR_MODE,
+		.ia_atime = st->atime,
+		.ia_mtime = st->mtime,
+		.ia_mode = st->mode,
+	};
+	int err;
+
+	inode_lock(d_inode(stub));
+	err = strata_do_notify_change(stub, &attr);
+	inode_unlock(d_inode(stub));
+	return err;
+}
+
+static void strata_punch_stub(const struct path *stub, loff_t size)
+{
+	struct file *f = dentry_open(stub, O_WRONLY | O_LARGEFILE,
+				     current_cred());
+
+	if (IS_ERR(f))
+		return;
+	vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, size);
+	fput(f);
+}
+
+/*
+ * Give a stub its data, in place: copy it from the lower file, make it
+ * durable, give back the times and mode the copying changed, and only
+ * then remove the record.  With @discard the data is about to be
+ * truncated away (O_TRUNC, truncate to 0): the stub is emptied instead.
+ */
+static int strata_metacopy_fill(struct dentry *dentry, bool discard)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct inode *inode = d_inode(dentry);
+	struct strata_inode *si = STRATA_I(inode);
+	struct path from, to = { .mnt = strata_upper_mnt(sb) };
+	u64 start = ktime_get_ns();
+	const struct cred *old;
+	struct kstat st;
+	loff_t size = 0;
+	int err, rerr;
+
+	err = mutex_lock_killable(&si->copy_lock);
+	if (err)
+		return err;
+	if (!strata_is_metacopy(inode))
+		goto out;	/* somebody else filled it */
+	to.dentry = strata_upper(dentry);
+	from.mnt = si->lowerdata.br->mnt;
+	from.dentry = si->lowerdata.dentry;
+	err = mnt_want_write(to.mnt);
+	if (err)
+		goto out;
+	old = strata_override_creds(sb);
+	err = vfs_getattr(&to, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
+	if (err)
+		goto out_creds;
+	if (!discard)
+		size = st.size;
+	err = discard ? vfs_truncate(&to, 0) :
+			strata_copy_data(&from, &to, size);
+	/* Failed half way (ENOSPC): give the space back, keep the stub. */
+	if (err && size)
+		strata_punch_stub(&to, size);
+	rerr = strata_restore_stub_attrs(to.dentry, &st);
+	if (!err)
+		err = rerr ?: strata_metacopy_clear(sb, to.dentry);
+out_creds:
+	revert_creds(old);
+	mnt_drop_write(to.mnt);
+	if (err)
+		goto out;
+	/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
+	smp_store_release(&si->metacopy, false);
+	atomic64_add(size, &STRATA_FS(sb)->stats.copy_bytes);
+	if (size)
+		strata_nl_copy_up_event(dentry, size, ktime_get_ns() - start);
+out:
+	mutex_unlock(&si->copy_lock);
+	return err;
+}
+
+/* Make @dentry exist in the rw branch with its data: before writing it. */
+int strata_copy_up_data(struct dentry *dentry, bool discard)
+{
+	int err = strata_copy_up_mode(dentry, discard ? STRATA_CU_META : 0);
+
+	if (!err && d_is_reg(dentry) && strata_is_metacopy(d_inode(dentry)))
+		err = strata_metacopy_fill(dentry, discard);
 	return err;
 }

@@ -502,7 +502,7 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 	struct dentry *parent = dentry->d_parent, *upperdir, *upper;
 	struct inode *inode = d_inode(dentry);
 	const struct cred *old;
-	int lower, err;
+	int lower, err, counted = 0;
 
 	if (is_dir) {
 		err = strata_dir_check_empty(dentry);
@@ -512,6 +512,12 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 	err = strata_copy_up(parent);
 	if (err)
 		return err;
+	/* One name of a lower file with others: they keep the count right. */
+	if (!is_dir) {
+		counted = strata_hl_prepare_drop(dentry);
+		if (counted < 0)
+			return counted;
+	}
 	upperdir = strata_upper(parent);
 	lower = strata_lower_has(parent, &dentry->d_name);
 	if (lower < 0)
@@ -541,6 +547,8 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 		err = strata_replace_by_whiteout(sb, upperdir, upper);
 	}
 	revert_creds(old);
+	if (!err && counted && !upper)
+		strata_hl_dropped(sb, inode);
 	if (!err) {
 		if (is_dir)
 			clear_nlink(inode);
@@ -723,7 +731,7 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 		.new_pos = d_is_positive(new),
 	};
 	const struct cred *old_cred;
-	int err;
+	int err, counted = 0;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
@@ -746,6 +754,12 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 		err = strata_copy_up(new);
 	if (err)
 		return err;
+	/* A lower name replaced: as for unlink (strata_remove()). */
+	if (!r.exchange && r.new_pos && !r.new_is_dir) {
+		counted = strata_hl_prepare_drop(new);
+		if (counted < 0)
+			return counted;
+	}
 	r.olddir = strata_upper(old->d_parent);
 	r.newdir = strata_upper(new->d_parent);
 	r.old_lower = strata_lower_has(old->d_parent, &old->d_name);
@@ -796,6 +810,8 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 	revert_creds(old_cred);
 	mnt_drop_write(strata_upper_mnt(sb));
 	if (!err && !r.exchange && r.new_pos) {
+		if (counted && !strata_upper(new))
+			strata_hl_dropped(sb, d_inode(new));
 		if (r.new_is_dir)
 			clear_nlink(d_inode(new));
 		else

@@ -21,7 +21,8 @@ struct strata_rf {
 /*
  * The real file opened with the union file.  If the file was copied up
  * since (another task wrote it), read the copy: open it for this one
- * call, so readers see the data written after the copy-up.
+ * call, so readers see the data written after the copy-up.  The same
+ * when a metadata-only copy got its data.
  */
 static int strata_real_fget(struct file *file, struct strata_rf *rf)
 {
@@ -32,9 +33,9 @@ static int strata_real_fget(struct file *file, struct strata_rf *rf)
 
 	rf->file = realfile;
 	rf->put = false;
-	if (likely(file_inode(realfile) == d_inode(strata_real_dentry(dentry))))
+	strata_data_path(dentry, &realpath);
+	if (likely(file_inode(realfile) == d_inode(realpath.dentry)))
 		return 0;
-	strata_real_path(dentry, &realpath);
 	old = strata_override_creds(dentry->d_sb);
 	realfile = strata_open_real(file, realfile->f_flags, &realpath,
 				    current_cred());
@@ -70,22 +71,24 @@ static int strata_open(struct inode *inode, struct file *file)
 	struct path realpath;
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 	bool writer = file->f_mode & FMODE_WRITE;
+	bool trunc = file->f_flags & O_TRUNC;
 	/*
-	 * Opening for writing (or truncation) copies a lower file up.  It
+	 * Opening for writing (or truncation) copies a lower file up with
+	 * its data, unless the data is truncated away right after.  It
 	 * holds off branch changes like any write (they freeze the union);
 	 * the VFS holds that already when it truncates.
 	 */
-	bool protect = writer && !(file->f_flags & O_TRUNC);
+	bool protect = writer && !trunc;
 	int err;
 
 	if (protect)
 		sb_start_write(inode->i_sb);
-	if (writer || (file->f_flags & O_TRUNC)) {
-		err = strata_copy_up(dentry);
+	if (writer || trunc) {
+		err = strata_copy_up_data(dentry, trunc);
 		if (err)
 			goto out;
 	}
-	strata_real_path(dentry, &realpath);
+	strata_data_path(dentry, &realpath);
 	old = strata_override_creds(inode->i_sb);
 	realfile = strata_open_real(file, flags, &realpath, current_cred());
 	revert_creds(old);

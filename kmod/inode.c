@@ -81,6 +81,31 @@ static int strata_getattr(strata_idmap_t *idmap, const struct path *path,
 
 	stat->dev = dentry->d_sb->s_dev;
 	stat->ino = inode->i_ino;
+	/* A file with lower links: its names not copied up count too. */
+	if (S_ISREG(inode->i_mode) && strata_inode_upper(inode) &&
+	    (stat->nlink > 1 || READ_ONCE(STRATA_I(inode)->index))) {
+		int lower;
+
+		old = strata_override_creds(dentry->d_sb);
+		lower = strata_hl_lowerlinks(STRATA_FS(dentry->d_sb),
+					     realpath.dentry);
+		revert_creds(old);
+		if (lower >= 0)
+			stat->nlink += lower - 1;
+	}
+	/* A metadata-only copy uses the blocks of its lower data. */
+	if (strata_is_metacopy(inode)) {
+		struct kstat lst;
+
+		strata_data_path(dentry, &realpath);
+		old = strata_override_creds(dentry->d_sb);
+		err = vfs_getattr_nosec(&realpath, &lst, STATX_BLOCKS,
+					AT_STATX_SYNC_AS_STAT);
+		revert_creds(old);
+		if (err)
+			return err;
+		stat->blocks = lst.blocks;
+	}
 	/*
 	 * Counting subdirectories over every branch is not worth it; like
 	 * other union filesystems, merged directories say 1, which tells
@@ -116,7 +141,11 @@ int strata_setattr(strata_idmap_t *idmap, struct dentry *dentry,
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	err = strata_copy_up(dentry);
+	/* Only a size change needs the data; truncation to 0 not even that. */
+	if (attr->ia_valid & ATTR_SIZE)
+		err = strata_copy_up_data(dentry, !attr->ia_size);
+	else
+		err = strata_copy_up(dentry);
 	if (err)
 		return err;
 	upper = strata_upper(dentry);
@@ -205,8 +234,15 @@ static int strata_inode_test(struct inode *inode, void *real)
 	struct strata_inode *si = STRATA_I(inode);
 	struct strata_branch *upper_br = READ_ONCE(si->upper_br);
 
-	return si->real == real &&
-	       (!upper_br || upper_br == strata_rw_branch(STRATA_FS(inode->i_sb)));
+	struct strata_fs *sfs = STRATA_FS(inode->i_sb);
+
+	/* An indexed file is found under its index entry (hardlink.c). */
+	if ((si->real != real && READ_ONCE(si->upper) != real) ||
+	    (upper_br && upper_br != strata_rw_branch(sfs)))
+		return 0;
+	/* Nor one whose data lives in a branch removed since. */
+	return !si->metacopy ||
+	       strata_branch_pos(strata_table(sfs), si->lowerdata.br) != UINT_MAX;
 }
 
 static int strata_inode_set(struct inode *inode, void *real)
@@ -253,39 +289,88 @@ static void strata_inode_init(struct inode *inode, struct inode *real,
 	}
 }
 
-struct inode *strata_get_inode(struct super_block *sb,
-			       const struct strata_entry *e)
+static struct inode *strata_iget(struct super_block *sb, struct dentry *top,
+				 struct strata_branch *br, bool upper,
+				 struct dentry *index)
 {
-	struct dentry *upper = strata_entry_upper(e);
-	struct inode *real = d_inode(upper ?: e->r[0].dentry);
+	struct inode *real = d_inode(top);
 	struct inode *inode;
 
 	inode = iget5_locked(sb, (unsigned long)real, strata_inode_test,
 			     strata_inode_set, real);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	if (inode->i_state & I_NEW) {
-		strata_inode_init(inode, real, upper ? e->upper_br : e->r[0].br);
-		/*
-		 * A copy-up keeps the number the file had below, also once
-		 * its branch is a layer (a committed container top).
-		 */
-		if (upper || e->r[0].br->was_rw) {
-			const struct cred *old = strata_override_creds(sb);
-			u64 ino = strata_get_origin_ino(STRATA_FS(sb),
-							upper ?: e->r[0].dentry);
-
-			revert_creds(old);
-			if (ino)
-				inode->i_ino = ino;
-		}
-		if (upper) {
-			ihold(real);
-			STRATA_I(inode)->upper_br = e->upper_br;
-			STRATA_I(inode)->upper = real;
-		}
-		unlock_new_inode(inode);
+	if (!(inode->i_state & I_NEW)) {
+		/* Looked up through another name before. */
+		if (index)
+			strata_hl_publish(inode, index);
+		return inode;
 	}
+	strata_inode_init(inode, real, br);
+	/*
+	 * A copy-up keeps the number the file had below, also once its
+	 * branch is a layer (a committed container top).
+	 */
+	if (upper || br->was_rw) {
+		const struct cred *old = strata_override_creds(sb);
+		u64 ino = strata_get_origin_ino(STRATA_FS(sb), top);
+		int err;
+
+		/* A stub finds its data now, or is unusable. */
+		err = strata_metacopy_get(sb, top, br,
+					  &STRATA_I(inode)->lowerdata);
+		revert_creds(old);
+		if (err < 0) {
+			iget_failed(inode);
+			return ERR_PTR(err);
+		}
+		STRATA_I(inode)->metacopy = err > 0;
+		if (ino)
+			inode->i_ino = ino;
+	}
+	if (upper) {
+		ihold(real);
+		STRATA_I(inode)->upper_br = br;
+		STRATA_I(inode)->upper = real;
+	}
+	if (index)
+		STRATA_I(inode)->index = dget(index);
+	unlock_new_inode(inode);
+	return inode;
+}
+
+struct inode *strata_get_inode(struct super_block *sb,
+			       const struct strata_entry *e)
+{
+	struct strata_fs *sfs = STRATA_FS(sb);
+	struct dentry *upper = strata_entry_upper(e), *index;
+	struct inode *inode;
+	const struct cred *old;
+
+	if (upper)
+		return strata_iget(sb, upper, e->upper_br, true, NULL);
+	if (!d_is_reg(e->r[0].dentry) || d_inode(e->r[0].dentry)->i_nlink < 2 ||
+	    !strata_rw_branch(sfs))
+		return strata_iget(sb, e->r[0].dentry, e->r[0].br, false, NULL);
+
+	/*
+	 * A lower file with several links: if another of its names was
+	 * copied up, its index entry is the file now (hardlink.c).  The lock
+	 * orders this against copy-ups that make entries and rehash inodes.
+	 */
+	mutex_lock(&sfs->index_lock);
+	old = strata_override_creds(sb);
+	index = strata_hl_find(sb, e->r[0].dentry);
+	revert_creds(old);
+	if (IS_ERR(index))
+		inode = ERR_CAST(index);
+	else if (index)
+		inode = strata_iget(sb, index, strata_rw_branch(sfs), true,
+				    index);
+	else
+		inode = strata_iget(sb, e->r[0].dentry, e->r[0].br, false, NULL);
+	mutex_unlock(&sfs->index_lock);
+	dput(index);
 	return inode;
 }
 
@@ -301,6 +386,10 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 	si->upper = NULL;
 	si->br = NULL;
 	si->upper_br = NULL;
+	si->metacopy = false;
+	si->lowerdata.dentry = NULL;
+	si->lowerdata.br = NULL;
+	si->index = NULL;
 	mutex_init(&si->copy_lock);
 	return &si->vfs_inode;
 }
@@ -316,6 +405,9 @@ void strata_evict_inode(struct inode *inode)
 	clear_inode(inode);
 	iput(STRATA_I(inode)->upper);
 	iput(STRATA_I(inode)->real);
+	/* No user of its branch: removed branches live until umount. */
+	dput(STRATA_I(inode)->lowerdata.dentry);
+	dput(STRATA_I(inode)->index);
 }
 
 static void strata_inode_once(void *p)

@@ -50,6 +50,7 @@ struct strata_branch {
 	bool was_rw;			/* rw in this mount: may hold copy-ups */
 	atomic_long_t users;		/* real dentries held by union entries */
 	struct list_head all;		/* in strata_fs.branches */
+	struct dentry *indexdir;	/* of a rw branch: index.c; kept */
 };
 
 /*
@@ -124,6 +125,7 @@ struct strata_fs {
 	u64 gen;			/* count of branch changes */
 	struct strata_change changes[STRATA_CHANGE_LOG];
 	atomic_t open_writers;		/* union files open for writing */
+	struct mutex index_lock;	/* index entries and their inodes */
 	struct super_block **fs_sbs;	/* filesystem of each fsidx */
 	unsigned int fs_cap;
 	struct dentry *workdir;		/* in the rw branch; NULL if read-only */
@@ -133,6 +135,7 @@ struct strata_fs {
 	const struct cred *creds;	/* the mounter's, for branch access */
 	enum strata_whiteout_fmt whiteout;
 	bool userxattr;
+	bool no_metacopy;		/* the rw branch cannot keep records */
 	/* control channel */
 	struct list_head node;		/* in the registry of unions */
 	u32 id;				/* 0 until registered */
@@ -178,6 +181,20 @@ struct strata_inode {
 	struct strata_branch *br;	/* branch of @real */
 	struct strata_branch *upper_br;	/* branch of @upper */
 	struct mutex copy_lock;		/* one copy-up at a time */
+	/*
+	 * A metadata-only copy: @upper (or @real, in a branch that was rw)
+	 * has the attributes, @lowerdata the data, until the first data
+	 * write copies it.  @lowerdata is set before @metacopy and kept
+	 * until eviction; it is no user of its branch (see metacopy.c).
+	 */
+	bool metacopy;
+	struct strata_real lowerdata;
+	/*
+	 * A file with several links in a lower branch, copied up through
+	 * one of them: its entry in the rw branch's index, where the names
+	 * not copied yet find it (hardlink.c).  Set once, kept until eviction.
+	 */
+	struct dentry *index;
 };
 
 static inline struct strata_fs *STRATA_FS(const struct super_block *sb)
@@ -200,6 +217,13 @@ static inline struct strata_table *strata_table(const struct strata_fs *sfs)
 {
 	/* Pairs with smp_store_release() in strata_publish(). */
 	return smp_load_acquire(&((struct strata_fs *)sfs)->table);
+}
+
+/* Position of @br in table @t, UINT_MAX if it is not in it. */
+static inline unsigned int strata_branch_pos(const struct strata_table *t,
+					     const struct strata_branch *br)
+{
+	return br->id < t->npos ? t->pos[br->id] : UINT_MAX;
 }
 
 static inline struct strata_branch *strata_top(const struct strata_fs *sfs)
@@ -264,6 +288,27 @@ static inline struct strata_real strata_stack_at(const struct strata_entry *e,
 	return e->r[i];
 }
 
+/*
+ * The index entry standing in for a lower name of a file with several
+ * links that was copied up through another name, or NULL.
+ */
+static inline struct dentry *strata_hl_alias(const struct dentry *dentry,
+					     struct path *path)
+{
+	struct inode *inode = d_inode(dentry);
+	struct dentry *idx;
+
+	if (!inode || !S_ISREG(inode->i_mode))
+		return NULL;
+	/* Pairs with smp_store_release() in strata_hl_publish(). */
+	idx = smp_load_acquire(&STRATA_I(inode)->index);
+	if (idx && path) {
+		path->mnt = READ_ONCE(STRATA_I(inode)->upper_br)->mnt;
+		path->dentry = idx;
+	}
+	return idx;
+}
+
 /* The real path on top of a union dentry's stack. */
 static inline void strata_real_path(const struct dentry *dentry,
 				    struct path *path)
@@ -276,6 +321,46 @@ static inline void strata_real_path(const struct dentry *dentry,
 		path->dentry = upper;
 		return;
 	}
+	if (strata_hl_alias(dentry, path))
+		return;
+	path->mnt = e->r[0].br->mnt;
+	path->dentry = e->r[0].dentry;
+}
+
+/* Is the data of a union inode still only in a lower branch? */
+static inline bool strata_is_metacopy(const struct inode *inode)
+{
+	/* Pairs with smp_store_release() in metacopy.c. */
+	return smp_load_acquire(&STRATA_I(inode)->metacopy);
+}
+
+/*
+ * The real path that holds the data of a union dentry: the real path,
+ * or the lower file of a metadata-only copy.  The upper is read before
+ * the flag, which is set before the upper is published: an upper seen
+ * here with the flag clear has its data.
+ */
+static inline void strata_data_path(const struct dentry *dentry,
+				    struct path *path)
+{
+	const struct strata_entry *e = STRATA_E(dentry);
+	struct dentry *upper = strata_entry_upper(e);
+	struct inode *inode = d_inode(dentry);
+
+	if (strata_is_metacopy(inode)) {
+		const struct strata_real *ld = &STRATA_I(inode)->lowerdata;
+
+		path->mnt = ld->br->mnt;
+		path->dentry = ld->dentry;
+		return;
+	}
+	if (upper) {
+		path->mnt = READ_ONCE(e->upper_br)->mnt;
+		path->dentry = upper;
+		return;
+	}
+	if (strata_hl_alias(dentry, path))
+		return;
 	path->mnt = e->r[0].br->mnt;
 	path->dentry = e->r[0].dentry;
 }
@@ -284,7 +369,8 @@ static inline struct dentry *strata_real_dentry(const struct dentry *dentry)
 {
 	const struct strata_entry *e = STRATA_E(dentry);
 
-	return strata_entry_upper(e) ?: e->r[0].dentry;
+	return strata_entry_upper(e) ?: strata_hl_alias(dentry, NULL) ?:
+	       e->r[0].dentry;
 }
 
 static inline struct vfsmount *strata_upper_mnt(const struct super_block *sb)
@@ -313,7 +399,7 @@ void strata_entry_set_upper(struct strata_entry *e, struct dentry *upper,
 			    struct strata_branch *br);
 void strata_real_drop(struct strata_real *r);
 int strata_check_upper(struct dentry *dentry);
-struct dentry *strata_d_real(struct dentry *dentry);
+struct dentry *strata_d_real(struct dentry *dentry, bool data);
 bool strata_is_reserved_name(const char *name, unsigned int len);
 
 enum strata_name_kind {
@@ -364,6 +450,14 @@ bool strata_entry_still_valid(struct strata_fs *sfs,
 			      const struct strata_entry *e, u64 from, u64 to);
 
 /* workdir.c */
+struct strata_name {
+	struct list_head list;
+	unsigned int len;
+	char name[];
+};
+
+int strata_list_dir(struct super_block *sb, struct dentry *dir,
+		    struct list_head *names);
 int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 			 const struct path *given);
 int strata_workdir_setup_live(struct super_block *sb);
@@ -374,6 +468,8 @@ struct dentry *strata_temp_dentry(struct super_block *sb);
 
 /* copy_up.c */
 int strata_copy_up(struct dentry *dentry);
+int strata_copy_up_data(struct dentry *dentry, bool discard);
+int strata_copy_up_hl_index(struct dentry *dentry);
 int strata_copy_xattrs(struct super_block *sb, struct dentry *old,
 		       struct dentry *new);
 
@@ -395,6 +491,28 @@ int strata_set_impure(struct super_block *sb, struct dentry *dir);
 bool strata_is_impure(struct strata_fs *sfs, struct dentry *dir);
 int strata_set_redirect(struct super_block *sb, struct dentry *dir,
 			const char *path);
+
+/* metacopy.c */
+int strata_metacopy_set(struct super_block *sb, struct dentry *stub,
+			const struct strata_real *data, loff_t size);
+int strata_metacopy_get(struct super_block *sb, struct dentry *real,
+			struct strata_branch *br, struct strata_real *data);
+void strata_metacopy_publish(struct inode *inode,
+			     const struct strata_real *data);
+int strata_metacopy_clear(struct super_block *sb, struct dentry *stub);
+
+/* hardlink.c */
+int strata_hl_setup(struct super_block *sb, struct dentry *parent,
+		    const char *name);
+bool strata_hl_wanted(struct super_block *sb, const struct kstat *st);
+struct dentry *strata_hl_find(struct super_block *sb, struct dentry *real);
+int strata_hl_name(struct dentry *real, char *buf, size_t len);
+int strata_hl_set_lowerlinks(struct super_block *sb, struct dentry *d, u32 n);
+int strata_hl_lowerlinks(struct strata_fs *sfs, struct dentry *d);
+int strata_hl_drop_lower(struct super_block *sb, struct inode *inode);
+int strata_hl_prepare_drop(struct dentry *dentry);
+void strata_hl_dropped(struct super_block *sb, struct inode *inode);
+void strata_hl_publish(struct inode *inode, struct dentry *idx);
 
 /* name_index.c */
 unsigned int strata_index_first(struct super_block *sb, struct strata_entry *e,

@@ -119,13 +119,19 @@ static void strata_d_release(struct dentry *dentry)
 
 /*
  * The real file behind a union dentry, for code that must reach the
- * inode holding the data (file locks, fsnotify, the 6.1 fake-path file).
+ * inode holding the data (@data: file locks, the 6.1 fake-path file) or
+ * the attributes (fsnotify).  They differ for a metadata-only copy.
  */
-struct dentry *strata_d_real(struct dentry *dentry)
+struct dentry *strata_d_real(struct dentry *dentry, bool data)
 {
+	struct path path;
+
 	if (!d_is_reg(dentry) || !dentry->d_fsdata)
 		return dentry;
-	return strata_real_dentry(dentry);
+	if (!data)
+		return strata_real_dentry(dentry);
+	strata_data_path(dentry, &path);
+	return path.dentry;
 }
 
 /*

@@ -13,13 +13,9 @@
 
 #define STRATA_WORK_NAME	".wh..wh.work"
 #define STRATA_WORK_SUBDIR	"work"
+#define STRATA_INDEX_NAME	".wh..wh.index"
+#define STRATA_INDEX_SUBDIR	"index"
 #define STRATA_CLEAN_DEPTH	4
-
-struct strata_name {
-	struct list_head list;
-	unsigned int len;
-	char name[];
-};
 
 struct strata_name_reader {
 	struct dir_context ctx;
@@ -49,26 +45,42 @@ static bool strata_collect_name(struct dir_context *ctx, const char *name,
 	return true;
 }
 
-/* Remove everything inside @dir, which is in the rw branch. */
-int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth)
+/*
+ * Add the names in @dir of the rw branch to @names (struct strata_name,
+ * kmalloc'ed), read before anything is done to them: the directory may
+ * not change while it is being read.  The caller frees the list, also
+ * on error.
+ */
+int strata_list_dir(struct super_block *sb, struct dentry *dir,
+		    struct list_head *names)
 {
 	struct path path = { .mnt = strata_upper_mnt(sb), .dentry = dir };
 	struct strata_name_reader nr = { .ctx.actor = strata_collect_name };
-	struct strata_name *n, *tmp;
 	struct file *file;
 	int err;
 
-	if (depth > STRATA_CLEAN_DEPTH)
-		return -ELOOP;
 	INIT_LIST_HEAD(&nr.names);
 	file = dentry_open(&path, O_RDONLY | O_DIRECTORY, current_cred());
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	err = iterate_dir(file, &nr.ctx);
 	fput(file);
-	err = err ?: nr.err;
+	list_splice_tail(&nr.names, names);
+	return err ?: nr.err;
+}
 
-	list_for_each_entry_safe(n, tmp, &nr.names, list) {
+/* Remove everything inside @dir, which is in the rw branch. */
+int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth)
+{
+	struct strata_name *n, *tmp;
+	LIST_HEAD(names);
+	int err;
+
+	if (depth > STRATA_CLEAN_DEPTH)
+		return -ELOOP;
+	err = strata_list_dir(sb, dir, &names);
+
+	list_for_each_entry_safe(n, tmp, &names, list) {
 		struct dentry *d;
 
 		list_del(&n->list);
@@ -201,8 +213,16 @@ int strata_workdir_setup(struct fs_context *fc, struct super_block *sb,
 	sfs->workdir = work;
 	/* Leftovers of an interrupted copy-up or removal. */
 	err = strata_clean_dir(sb, work, 1);
-	if (err)
+	if (err) {
 		errorfc(fc, "branch %s: cannot clean the work directory (%pe)",
+			strata_top(sfs)->name, ERR_PTR(err));
+		goto out;
+	}
+	/* Beside it, the index of lower files with several links. */
+	err = strata_hl_setup(sb, parent, given ? STRATA_INDEX_SUBDIR :
+						     STRATA_INDEX_NAME);
+	if (err)
+		errorfc(fc, "branch %s: cannot set up the index directory (%pe)",
 			strata_top(sfs)->name, ERR_PTR(err));
 out:
 	revert_creds(old);

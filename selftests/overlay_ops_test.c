@@ -183,6 +183,31 @@ static bool lower_dir(const char *root, const char *rel)
 }
 
 /*
+ * strata copies only the metadata of a file whose attributes, name or
+ * links change (a stub, see metacopy_test); overlayfs copies the data.
+ * Compare what each stands for: a stub's data is the file its record
+ * names in the first lower branch (siblings l1, l2, ... of the rw l0).
+ */
+static const char *stub_data(const char *root, const char *path)
+{
+	char rec[16 + 4096];
+	ssize_t n = getxattr(path, "trusted.strata.metacopy", rec, sizeof(rec) - 1);
+	size_t rl = strlen(root);
+	int i;
+
+	if (n < 18 || rl < 2 || strcmp(root + rl - 2, "l0"))
+		return path;
+	rec[n] = 0;
+	for (i = 1; i < 10; i++) {
+		const char *p = st_fmt("%.*sl%d%s", (int)rl - 2, root, i, rec + 16);
+
+		if (!access(p, F_OK))
+			return p;
+	}
+	return path;
+}
+
+/*
  * A tree as text.  @upper: a branch (show whiteouts and opaque markers,
  * skip strata's default work dir at the top), else a union view.
  */
@@ -202,7 +227,8 @@ static void walk(FILE *out, const char *root, const char *rel, bool upper)
 		struct stat st;
 
 		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
-		    (upper && !*rel && !strcmp(nm, WORK))) {
+		    (upper && !*rel && (!strcmp(nm, WORK) ||
+					!strcmp(nm, ".wh..wh.index")))) {
 			free(names[i]);
 			continue;
 		}
@@ -218,7 +244,8 @@ static void walk(FILE *out, const char *root, const char *rel, bool upper)
 		if (S_ISREG(st.st_mode))
 			fprintf(out, " nlink=%lu size=%lld data=%016llx",
 				(unsigned long)st.st_nlink, (long long)st.st_size,
-				(unsigned long long)st_hash_file(path, NULL));
+				(unsigned long long)st_hash_file(upper ?
+					stub_data(root, path) : path, NULL));
 		if (S_ISLNK(st.st_mode)) {
 			char t[1024];
 			ssize_t l = readlink(path, t, sizeof(t));

@@ -115,7 +115,10 @@ char *st_br_escape(const char *path);
 /* Mount @upper (rw) over @lowers (ro, top first) with br=, plus ",extra". */
 int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
 		int n, const char *extra);
-/* st_ls() of @dir without the default work directory ".wh..wh.work". */
+/*
+ * st_ls() of @dir without the default work and index directories
+ * ".wh..wh.work" and ".wh..wh.index".
+ */
 const char *st_ls_nowork(const char *dir);
 
 /* ---- privileges ---- */

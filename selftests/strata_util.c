@@ -932,14 +932,20 @@ int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
 
 const char *st_ls_nowork(const char *dir)
 {
-	static const char w[] = ".wh..wh.work:d";
-	size_t n = sizeof(w) - 1;
+	static const char *const hidden[] = { ".wh..wh.work:d",
+					      ".wh..wh.index:d" };
 	char *s = st_ls(dir), *hit;
+	unsigned int i;
 
 	if (!s)
 		return st_fmt("<%s>", strerrorname_np(errno));
-	hit = strstr(s, w);
-	if (hit && (hit == s || hit[-1] == ',') && (!hit[n] || hit[n] == ',')) {
+	for (i = 0; i < 2; i++) {
+		size_t n = strlen(hidden[i]);
+
+		hit = strstr(s, hidden[i]);
+		if (!hit || (hit != s && hit[-1] != ',') ||
+		    (hit[n] && hit[n] != ','))
+			continue;
 		if (hit[n] == ',')
 			memmove(hit, hit + n + 1, strlen(hit + n + 1) + 1);
 		else if (hit != s)

@@ -277,7 +277,8 @@ static int check(struct __test_metadata *_metadata, FIXTURE_DATA(st) *self,
 			strcpy(seen + seen_len, key + 1);
 			seen_len += strlen(key) - 1;
 		}
-		if (!strcmp(de->d_name, ".wh..wh.work"))
+		if (!strcmp(de->d_name, ".wh..wh.work") ||
+		    !strcmp(de->d_name, ".wh..wh.index"))
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
 			TH_LOG("%s/%s listed but lstat: %s", name, de->d_name, strerror(errno));

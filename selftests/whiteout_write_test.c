@@ -47,7 +47,8 @@ static const char *entries(const char *dir, bool skip_work)
 		struct stat st;
 
 		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
-		    (skip_work && !strcmp(nm, WORK)) || lstat(p, &st))
+		    (skip_work && (!strcmp(nm, WORK) ||
+				       !strcmp(nm, ".wh..wh.index"))) || lstat(p, &st))
 			goto next;
 		snprintf(out + strlen(out), ST_PATH - strlen(out), "%s%s:", *out ? "," : "", nm);
 		if (S_ISREG(st.st_mode))

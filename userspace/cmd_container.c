@@ -239,7 +239,7 @@ int cmd_commit(int argc, char **argv)
 	struct live_commit lc = { .mfd = -1 };
 	bool live = false;
 	struct store st;
-	char *rw = NULL;
+	char *rw = NULL, **lowers = NULL;
 	int ch, ret = EXIT_FAILED;
 
 	optind = 0;
@@ -281,7 +281,9 @@ int cmd_commit(int argc, char **argv)
 	}
 	/* Unmounted or mounted read-only, nobody writes the top. */
 	rw = container_top(&st, c);
-	ret = layer_from_dir(&st, rw, target, layer) ? EXIT_FAILED : EXIT_OK;
+	lowers = image_layer_dirs(&st, img);
+	ret = layer_from_dir(&st, rw, target, lowers, layer) ? EXIT_FAILED :
+								EXIT_OK;
 	if (ret) {
 		if (live)
 			err_msg(target, "the union stays read-only; umount and mount it again to write");
@@ -310,6 +312,7 @@ out:
 	json_decref(img);
 	json_decref(c);
 	free(rw);
+	strv_free(lowers);
 	live_close(&lc);
 	store_close(&st);
 	return ret;

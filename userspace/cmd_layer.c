@@ -53,7 +53,7 @@ static int layer_create(int argc, char **argv)
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	ret = EXIT_FAILED;
-	if (!layer_from_dir(&st, argv[i], NULL, id)) {
+	if (!layer_from_dir(&st, argv[i], NULL, NULL, id)) {
 		puts(id);
 		ret = EXIT_OK;
 	}
@@ -184,7 +184,7 @@ out:
 
 static int layer_diff(int argc, char **argv)
 {
-	char id[DIGEST_STR_LEN], *dir = NULL;
+	char id[DIGEST_STR_LEN], *dir = NULL, **lowers = NULL;
 	const char *target = NULL;
 	struct progress pg;
 	struct store st;
@@ -202,19 +202,26 @@ static int layer_diff(int argc, char **argv)
 	ret = EXIT_FAILED;
 	c = container_load(&st, argv[i]);
 	if (c) {
+		json_t *img = image_load(&st, json_string_value(
+						json_object_get(c, "image")));
+
 		dir = container_top(&st, c);
 		container_refresh(c);
 		target = json_string_value(json_object_get(c, "target"));
+		/* Where stubs of the top find their data when unmounted. */
+		lowers = img ? image_layer_dirs(&st, img) : NULL;
+		json_decref(img);
 	} else if (!layer_resolve(&st, argv[i], id)) {
 		dir = layer_diff_dir(&st, id);
 	}
 	if (dir) {
 		progress_start(&pg, "diff");
-		if (!layer_export(dir, target, STDOUT_FILENO, &pg))
+		if (!layer_export(dir, target, lowers, STDOUT_FILENO, &pg))
 			ret = EXIT_OK;
 		progress_done(&pg);
 	}
 	free(dir);
+	strv_free(lowers);
 	json_decref(c);
 	store_close(&st);
 	return ret;

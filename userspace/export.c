@@ -10,14 +10,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -32,6 +36,7 @@ struct export_ctx {
 	struct archive *a;
 	struct archive_entry_linkresolver *links;
 	int union_fd;		/* the mounted union, or -1 */
+	char *const *lowers;	/* layer dirs below, top first, or NULL */
 	struct progress *pg;
 	char buf[1 << 16];
 };
@@ -182,6 +187,66 @@ static int emit_marker(struct export_ctx *c, const char *name,
 
 static int walk(struct export_ctx *c, int rootfd, const char *rel, int depth);
 
+/*
+ * The data of the stub @fd: through the union if it is mounted, else in
+ * the first layer below that has a regular file of the recorded size at
+ * the recorded path (Documentation/formats.rst, "Metadata-only copies"),
+ * opened without following symlinks or leaving the layer.
+ */
+static int stub_data(struct export_ctx *c, int fd, const char *srcrel)
+{
+	unsigned char rec[16 + PATH_MAX + 1];
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+	uint64_t size = 0;
+	ssize_t n;
+	int i;
+
+	if (c->union_fd >= 0) {
+		int dfd = openat(c->union_fd, srcrel, O_RDONLY | O_NOFOLLOW |
+				 O_CLOEXEC);
+
+		if (dfd < 0)
+			err_msg(srcrel, "%s", strerror(errno));
+		return dfd;
+	}
+	n = fgetxattr(fd, "trusted.strata.metacopy", rec, sizeof(rec) - 1);
+	if (n < 0)
+		n = fgetxattr(fd, "user.strata.metacopy", rec, sizeof(rec) - 1);
+	if (n < 18 || rec[0] != 1 || rec[16] != '/' ||
+	    memchr(rec + 16, '\0', n - 16)) {
+		err_msg(srcrel, "a metadata-only copy with a record this strata cannot read");
+		return -1;
+	}
+	rec[n] = '\0';
+	for (i = 7; i >= 0; i--)
+		size = size << 8 | rec[8 + i];
+	for (i = 0; c->lowers && c->lowers[i]; i++) {
+		int lfd = open(c->lowers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+		int dfd;
+
+		if (lfd < 0)
+			continue;
+		dfd = syscall(SYS_openat2, lfd, (char *)rec + 17, &how, sizeof(how));
+		close(lfd);
+		if (dfd < 0)
+			continue;
+		if (!fstat(dfd, &st) && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size == size &&
+		    !has_xattr(dfd, "trusted.strata.metacopy") &&
+		    !has_xattr(dfd, "user.strata.metacopy"))
+			return dfd;
+		close(dfd);
+	}
+	err_msg(srcrel, "a metadata-only copy whose data %s is in no layer below; mount the container to export it",
+		(char *)rec + 16);
+	return -1;
+}
+
 static int export_one(struct export_ctx *c, int rootfd, const char *rel,
 		      const char *srcrel, int depth)
 {
@@ -225,6 +290,16 @@ static int export_one(struct export_ctx *c, int rootfd, const char *rel,
 	}
 	if (!S_ISREG(st.st_mode))
 		archive_entry_set_size(e, 0);
+	if (S_ISREG(st.st_mode) && (has_xattr(fd, "trusted.strata.metacopy") ||
+				    has_xattr(fd, "user.strata.metacopy"))) {
+		/* A metadata-only copy: its data is read elsewhere. */
+		int dfd = stub_data(c, fd, srcrel);
+
+		close(fd);
+		fd = dfd;
+		if (fd < 0)
+			goto out_free;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		bool redirect = has_xattr(fd, "trusted.strata.redirect") ||
 				has_xattr(fd, "user.strata.redirect");
@@ -344,13 +419,14 @@ static int walk(struct export_ctx *c, int rootfd, const char *rel, int depth)
 	return ret;
 }
 
-int layer_export(const char *dir, const char *union_root, int fd,
-		 struct progress *pg)
+int layer_export(const char *dir, const char *union_root,
+		 char *const *lowers, int fd, struct progress *pg)
 {
 	struct export_ctx *c = xmalloc(sizeof(*c));
 	int rootfd, ret = -1;
 
 	c->union_fd = -1;
+	c->lowers = lowers;
 	c->pg = pg;
 	rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) {

@@ -14,10 +14,13 @@ struct progress;
  * overlay opaque xattrs become ".wh..wh..opq", strata's and overlay's
  * private xattrs are dropped.  A directory renamed in the union (strata
  * redirect xattr) is exported whole, read from the union mounted at
- * @union_root; without it (NULL) such a directory is an error.
+ * @union_root; without it (NULL) such a directory is an error.  A
+ * metadata-only copy (strata metacopy xattr) is exported with its data,
+ * read through @union_root or else found in @lowers (the directories of
+ * the layers below @dir, top first, NULL-terminated; may be NULL).
  * Returns 0, or -1 after printing the file and the cause.
  */
-int layer_export(const char *dir, const char *union_root, int fd,
-		 struct progress *pg);
+int layer_export(const char *dir, const char *union_root,
+		 char *const *lowers, int fd, struct progress *pg);
 
 #endif /* STRATA_EXPORT_H */

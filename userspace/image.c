@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "layer.h"
 #include "util.h"
 
 char *image_tag_normalize(const char *tag)
@@ -112,4 +113,29 @@ int image_save(const struct store *st, json_t *config, json_t *layers,
 	if (image_save_id(st, id, config, layers))
 		return -1;
 	return tag ? image_tag(st, id, tag) : 0;
+}
+
+char **image_layer_dirs(const struct store *st, json_t *img)
+{
+	json_t *layers = json_object_get(img, "layers");
+	size_t i = json_array_size(layers), n = 0;
+	char **v = xmalloc((i + 1) * sizeof(*v));
+
+	while (i--) {
+		const char *id = json_string_value(json_array_get(layers, i));
+
+		if (id && digest_valid(id))
+			v[n++] = layer_diff_dir(st, id);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }

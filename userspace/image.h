@@ -41,5 +41,11 @@ int image_save_id(const struct store *st, const char *id, json_t *config,
 		  json_t *layers);
 /* Point @tag at @id. */
 int image_tag(const struct store *st, const char *id, const char *tag);
+/*
+ * The layer directories of image record @img, top first, NULL-terminated
+ * (free with strv_free); entries that are no valid layer id are skipped.
+ */
+char **image_layer_dirs(const struct store *st, json_t *img);
+void strv_free(char **v);
 
 #endif /* STRATA_IMAGE_H */

@@ -4,11 +4,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -77,7 +79,7 @@ TEST(digest_mismatch_rejected_nothing_left)
 	dir = make_layer_dir("l");
 	tar = xasprintf("%s/l.tar", test_tmpdir());
 	fd = open(tar, O_WRONLY | O_CREAT, 0644);
-	CHECK_INT(layer_export(dir, NULL, fd, NULL), 0);
+	CHECK_INT(layer_export(dir, NULL, NULL, fd, NULL), 0);
 	close(fd);
 	a = (struct stage_args){ &st, tar,
 		"sha256:0000000000000000000000000000000000000000000000000000000000000000",
@@ -104,18 +106,99 @@ TEST(layer_round_trip_same_digest)
 
 	open_store(&st, true);
 	dir = make_layer_dir("rt");
-	CHECK_INT(layer_from_dir(&st, dir, NULL, id), 0);
+	CHECK_INT(layer_from_dir(&st, dir, NULL, NULL, id), 0);
 	ldir = layer_diff_dir(&st, id);
 	CHECK(path_exists(ldir));
 	tar = xasprintf("%s/rt.tar", test_tmpdir());
 	fd = open(tar, O_WRONLY | O_CREAT, 0644);
-	CHECK_INT(layer_export(ldir, NULL, fd, NULL), 0);
+	CHECK_INT(layer_export(ldir, NULL, NULL, fd, NULL), 0);
 	close(fd);
 	CHECK_INT(digest_file(tar, again), 0);
 	CHECK_STR(again, id);
 	/* Storing it again does not unpack it twice. */
-	CHECK_INT(layer_from_dir(&st, ldir, NULL, again), 0);
+	CHECK_INT(layer_from_dir(&st, ldir, NULL, NULL, again), 0);
 	CHECK_STR(again, id);
+	store_close(&st);
+}
+
+/* A stub of a container top: its size, no data, and a v1 record. */
+static int make_stub(const char *path, const char *target, off_t size)
+{
+	unsigned char rec[16 + 256] = { 1 };
+	size_t len = strlen(target);
+	int fd, i, ret;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		rec[8 + i] = (unsigned char)((uint64_t)size >> (8 * i));
+	memcpy(rec + 16, target, len);
+	ret = ftruncate(fd, size) ?:
+	      fsetxattr(fd, "trusted.strata.metacopy", rec, 16 + len, 0);
+	close(fd);
+	return ret;
+}
+
+struct export_args {
+	const char *dir;
+	char *const *lowers;
+	int fd;
+};
+
+static int do_export(void *p)
+{
+	struct export_args *a = p;
+
+	return layer_export(a->dir, NULL, a->lowers, a->fd, NULL);
+}
+
+TEST(stub_exported_with_data_of_layer_below)
+{
+	char *top = xasprintf("%s/stubtop", test_tmpdir());
+	char *low = xasprintf("%s/stublow", test_tmpdir());
+	char *mid = xasprintf("%s/stubmid", test_tmpdir());
+	char *lowers[] = { mid, low, NULL };
+	char id[DIGEST_STR_LEN], *ldir, *got, *err, *tar;
+	struct export_args a = { top, lowers, -1 };
+	struct store st;
+	size_t n;
+	int fd;
+
+	CHECK(!mkdir(top, 0755) && !mkdir(low, 0755) && !mkdir(mid, 0755));
+	CHECK(!mkdir(xasprintf("%s/d", low), 0755));
+	free(test_write_file("stubdata", "hello layer"));
+	CHECK(!rename(xasprintf("%s/stubdata", test_tmpdir()),
+		      xasprintf("%s/d/f", low)));
+	/* A same-named file of another size in between is not the data. */
+	CHECK(!mkdir(xasprintf("%s/d", mid), 0755));
+	free(test_write_file("stubother", "other"));
+	CHECK(!rename(xasprintf("%s/stubother", test_tmpdir()),
+		      xasprintf("%s/d/f", mid)));
+	if (make_stub(xasprintf("%s/g", top), "/d/f", 11)) {
+		test_skip("no trusted xattrs here: %s", strerror(errno));
+		return;
+	}
+	open_store(&st, true);
+	CHECK_INT(layer_from_dir(&st, top, NULL, lowers, id), 0);
+	ldir = layer_diff_dir(&st, id);
+	got = xmalloc(32);
+	fd = open(xasprintf("%s/g", ldir), O_RDONLY);
+	CHECK(fd >= 0);
+	n = fd >= 0 ? (size_t)read(fd, got, 32) : 0;
+	CHECK(n == 11 && !memcmp(got, "hello layer", 11));
+	if (fd >= 0)
+		close(fd);
+	free(got);
+
+	/* No layer has it: the file and the cause are named. */
+	tar = xasprintf("%s/stub.tar", test_tmpdir());
+	a.fd = open(tar, O_WRONLY | O_CREAT, 0644);
+	lowers[1] = NULL;
+	CHECK_INT(test_capture_stderr(do_export, &a, &err), -1);
+	CHECK_CONTAINS(err, "g: a metadata-only copy whose data /d/f is in no layer below");
+	free(err);
+	close(a.fd);
 	store_close(&st);
 }
 
