@@ -178,8 +178,9 @@ static int strata_lookup_in(struct super_block *sb,
 			    const struct qstr *name, unsigned int depth,
 			    struct strata_entry **ep)
 {
-	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
+	unsigned int i, n = strata_stack_nr(pe, pupper), skip, first;
 	unsigned int lower_start = pupper ? 1 : 0;
+	struct strata_real small[4];
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
@@ -193,10 +194,16 @@ static int strata_lookup_in(struct super_block *sb,
 	*ep = NULL;
 	if (!n)
 		return 0;
-	ld.found = strata_fail_alloc(kvmalloc_array(n, sizeof(*ld.found),
-						    GFP_KERNEL));
-	if (!ld.found)
-		return -ENOMEM;
+	/* The lower layers that cannot answer are skipped: no slot for them. */
+	first = strata_index_first(sb, pe, name);
+	ld.found = small;
+	if (n - first > ARRAY_SIZE(small)) {
+		ld.found = strata_fail_alloc(kvmalloc_array(n - first,
+							    sizeof(*ld.found),
+							    GFP_KERNEL));
+		if (!ld.found)
+			return -ENOMEM;
+	}
 
 	old = strata_override_creds(sb);
 	for (i = 0; i < n; i++) {
@@ -204,7 +211,7 @@ static int strata_lookup_in(struct super_block *sb,
 
 		/* Entering the lower stack: skip what cannot answer. */
 		if (i == lower_start)
-			i += strata_index_first(sb, pe, name);
+			i += first;
 		if (i >= n)
 			break;
 		r = strata_stack_at(pe, pupper, i);
@@ -253,7 +260,8 @@ static int strata_lookup_in(struct super_block *sb,
 	strata_entry_free(moved);
 	for (i = 0; i < ld.nr; i++)
 		strata_real_drop(&ld.found[i]);
-	kvfree(ld.found);
+	if (ld.found != small)
+		kvfree(ld.found);
 	*ep = e;
 	return err;
 }
