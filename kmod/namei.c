@@ -36,10 +36,12 @@ struct strata_lookup_data {
 
 /*
  * Look @name up in one real parent directory.  Returns 1 when the walk
- * must stop here, 0 to go on below, or -errno.
+ * must stop here, 0 to go on below, or -errno.  In the @last directory
+ * of the stack nothing is below to hide: whiteouts and opaque markers
+ * are not looked for.
  */
 static int strata_lookup_branch(struct strata_lookup_data *ld,
-				const struct strata_real *parent)
+				const struct strata_real *parent, bool last)
 {
 	struct dentry *this;
 	int ret;
@@ -55,6 +57,8 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		dput(this);
 		if (whiteout)
 			return 1;
+		if (last)
+			return 0;
 		return strata_whiteout_present(parent->dentry, ld->name, false);
 	}
 
@@ -90,6 +94,8 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		}
 	}
 
+	if (last)
+		return 0;
 	ret = strata_dir_is_opaque(ld->sfs, this);
 	if (ret)
 		return ret;
@@ -215,7 +221,7 @@ static int strata_lookup_in(struct super_block *sb,
 		if (i >= n)
 			break;
 		r = strata_stack_at(pe, pupper, i);
-		err = strata_lookup_branch(&ld, &r);
+		err = strata_lookup_branch(&ld, &r, i == n - 1);
 		if (err) {
 			ld.stop = r.br;
 			break;
