@@ -122,6 +122,7 @@ struct strata_name_index *strata_index_listing(struct super_block *sb,
 					       bool *shared)
 {
 	struct strata_name_index *idx = READ_ONCE(e->index), *l;
+	/* Pairs with smp_store_release() in strata_publish(): modes first. */
 	u64 gen = smp_load_acquire(&STRATA_FS(sb)->gen);
 
 	*shared = false;

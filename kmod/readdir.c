@@ -383,6 +383,7 @@ strata_dlist_build_stack(struct super_block *sb, const struct strata_real *r,
 	rd.l = strata_dlist_alloc();
 	if (!rd.l)
 		return ERR_PTR(-ENOMEM);
+	/* Pairs with smp_store_release() in strata_publish(). */
 	rd.l->gen = smp_load_acquire(&rd.sfs->gen);
 	old = strata_override_creds(sb);
 	for (i = 0; i < n && !err; i++)
