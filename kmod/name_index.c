@@ -4,12 +4,15 @@
  *
  * rr branches promise never to change while mounted, so what their
  * directories hold can be read once.  For a union directory whose whole
- * lower stack is rr, the first lookup below it reads every lower real
- * directory into one hash table: name -> the first layer of the stack that
- * has the name or its ".wh." whiteout.  A later lookup then skips the
- * layers that cannot answer: a missing name costs one probe instead of two
- * real lookups per layer, and a name of the bottom layer goes there
- * directly.  Directories with very many names are not indexed.
+ * lower stack is rr, the first lookup below it (from four layers on) or
+ * the first opendir reads every lower real directory into one listing
+ * (dirlist.h): name -> the first layer of the stack that has the name or
+ * its ".wh." whiteout, with what readdir reports for it.  A later lookup
+ * then skips the layers that cannot answer: a missing name costs one
+ * probe instead of two real lookups per layer, and a name of the bottom
+ * layer goes there directly; a later opendir emits the listing as it is.
+ * The listing lives as long as the union dentry.  Directories with very
+ * many names are not kept, and all kept listings together are bounded.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
