@@ -36,10 +36,12 @@ struct strata_lookup_data {
 
 /*
  * Look @name up in one real parent directory.  Returns 1 when the walk
- * must stop here, 0 to go on below, or -errno.
+ * must stop here, 0 to go on below, or -errno.  In the @last directory
+ * of the stack nothing is below to hide: whiteouts and opaque markers
+ * are not looked for.
  */
 static int strata_lookup_branch(struct strata_lookup_data *ld,
-				const struct strata_real *parent)
+				const struct strata_real *parent, bool last)
 {
 	struct dentry *this;
 	int ret;
@@ -55,6 +57,8 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		dput(this);
 		if (whiteout)
 			return 1;
+		if (last)
+			return 0;
 		return strata_whiteout_present(parent->dentry, ld->name, false);
 	}
 
@@ -90,6 +94,8 @@ static int strata_lookup_branch(struct strata_lookup_data *ld,
 		}
 	}
 
+	if (last)
+		return 0;
 	ret = strata_dir_is_opaque(ld->sfs, this);
 	if (ret)
 		return ret;
@@ -178,8 +184,9 @@ static int strata_lookup_in(struct super_block *sb,
 			    const struct qstr *name, unsigned int depth,
 			    struct strata_entry **ep)
 {
-	unsigned int i, n = strata_stack_nr(pe, pupper), skip;
+	unsigned int i, n = strata_stack_nr(pe, pupper), skip, first;
 	unsigned int lower_start = pupper ? 1 : 0;
+	struct strata_real small[4];
 	struct strata_lookup_data ld = {
 		.sfs = STRATA_FS(sb),
 		.name = name,
@@ -193,10 +200,16 @@ static int strata_lookup_in(struct super_block *sb,
 	*ep = NULL;
 	if (!n)
 		return 0;
-	ld.found = strata_fail_alloc(kvmalloc_array(n, sizeof(*ld.found),
-						    GFP_KERNEL));
-	if (!ld.found)
-		return -ENOMEM;
+	/* The lower layers that cannot answer are skipped: no slot for them. */
+	first = strata_index_first(sb, pe, name);
+	ld.found = small;
+	if (n - first > ARRAY_SIZE(small)) {
+		ld.found = strata_fail_alloc(kvmalloc_array(n - first,
+							    sizeof(*ld.found),
+							    GFP_KERNEL));
+		if (!ld.found)
+			return -ENOMEM;
+	}
 
 	old = strata_override_creds(sb);
 	for (i = 0; i < n; i++) {
@@ -204,11 +217,11 @@ static int strata_lookup_in(struct super_block *sb,
 
 		/* Entering the lower stack: skip what cannot answer. */
 		if (i == lower_start)
-			i += strata_index_first(sb, pe, name);
+			i += first;
 		if (i >= n)
 			break;
 		r = strata_stack_at(pe, pupper, i);
-		err = strata_lookup_branch(&ld, &r);
+		err = strata_lookup_branch(&ld, &r, i == n - 1);
 		if (err) {
 			ld.stop = r.br;
 			break;
@@ -253,7 +266,8 @@ static int strata_lookup_in(struct super_block *sb,
 	strata_entry_free(moved);
 	for (i = 0; i < ld.nr; i++)
 		strata_real_drop(&ld.found[i]);
-	kvfree(ld.found);
+	if (ld.found != small)
+		kvfree(ld.found);
 	*ep = e;
 	return err;
 }
