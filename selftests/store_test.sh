@@ -32,7 +32,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..90"
+echo "1..99"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -144,6 +144,8 @@ check "committed delete visible" test ! -e "$m/data/y"
 check "committed file visible" same "$(cat "$m/new")" fresh
 # A directory with lower contents renamed in the union: exported whole.
 mv "$m/data" "$m/data2"
+# A chmod of a layer's file copies no data; the commit exports the data.
+chmod 600 "$m/etc/motd"
 expect "live commit with a renamed directory" 0 "sha256:" $S commit --tag demo:3 c2
 check "the renamed directory keeps its contents after the commit" \
 	test -L "$m/data2/link"
@@ -155,8 +157,22 @@ expect "container rm" 0 "" $S container rm c2
 expect "mount the image with the rename" 0 "" $S mount demo:3 "$m"
 check "the renamed directory has its lower contents" test -L "$m/data2/link"
 check "the old name is gone" test ! -e "$m/data"
+check "a metadata-only copy was committed with its data" \
+	same "$(stat -c %a "$m/etc/motd") $(cat "$m/etc/motd")" "600 changed"
 expect "umount" 0 "" $S umount --rm "$m"
 expect "image rm demo:3" 0 "" $S image rm demo:3
+# Unmounted, a stub's data is found in the image's layers.
+expect "mount for an offline commit" 0 "" $S mount --name c4 demo:2 "$m"
+chmod 640 "$m/etc/motd"
+expect "umount, keeping it" 0 "" $S umount "$m"
+expect "commit of an unmounted container with a metadata-only copy" 0 \
+	"sha256:" $S commit --tag demo:4 c4
+expect "mount that commit" 0 "" $S mount --name c5 demo:4 "$m"
+check "... it has the data and the new mode" \
+	same "$(stat -c %a "$m/etc/motd") $(cat "$m/etc/motd")" "640 changed"
+expect "umount --rm c5" 0 "" $S umount --rm "$m"
+expect "container rm c4" 0 "" $S container rm c4
+expect "image rm demo:4" 0 "" $S image rm demo:4
 
 # --- diff and round trip
 # Layers the helper wrote (commit, layer create) export to their own
@@ -251,6 +267,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 90 ] || echo "# planned 90 results, reported $n"
+[ "$n" -eq 99 ] || echo "# planned 99 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1
