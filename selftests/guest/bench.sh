@@ -253,21 +253,23 @@ wl_readdir() { # MODE
 }
 
 # ---------------------------------------------------------------- read
-# BASE/lower/{small,big,big2 (a hard link of big)} and an empty BASE/top.
+# BASE/lower/{small,big,big2 (a file of its own: chmod'ed, never written)}
+# and an empty BASE/top.  (A hard link of big would share big's copy-up:
+# strata's hard-link index links it instead of copying.)
 BIG=$((64 * 1024 * 1024))
 cu_setup() { # FS
 	local base=/mnt/$1/bench/cu
-	[ -f "$base/.done" ] && return 0
+	[ -f "$base/.done2" ] && return 0
 	rm -rf "$base"
 	mkdir -p "$base/lower" "$base/top"
 	if ! "$BT" mkdata "$base/lower/small" 4096 ||
 	   ! "$BT" mkdata "$base/lower/big" "$BIG" ||
-	   ! ln "$base/lower/big" "$base/lower/big2"; then
+	   ! "$BT" mkdata "$base/lower/big2" "$BIG"; then
 		fail "building $base"
 		return 1
 	fi
 	sync
-	touch "$base/.done"
+	touch "$base/.done2"
 }
 # The 64 MiB file of the ext4 copy-up set, below an empty layer.
 measure_read() { # KIND REP
