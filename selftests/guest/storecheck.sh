@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# storecheck.sh [--ref FILE] ROOT: check that the strata layer store ROOT
+# storecheck.sh [--gc] [--tagged] [--ref FILE] ROOT: check that the strata layer store ROOT
 # is consistent (Documentation/store.rst), as it is on disk, with busybox
 # tools and the helper's read-only commands.  Used by the crash test
 # (selftests/guest/crash.sh) after every power cut, before any helper
@@ -20,20 +20,29 @@
 #   - each tag in tags.json points at an image that is there;
 #   - each containers/NAME has container.json naming NAME, an image that
 #     is there, its current top directory and work/.
+#   - images/HEX.pending (an intent, see userspace/image.h) well-formed;
+#   - with --gc (just after a "strata gc"): every layer is used by an
+#     image, and no intent is left;
+#   - with --tagged: every image has a tag (for stores whose images are
+#     all imported or committed with one).
 #
 # tmp/ may hold what a killed helper left; it is counted, not judged
 # (the next command that takes the store lock exclusively empties it).
 # Prints "BAD what: why" per problem, then
-#   STORE layers=N images=N tags=N containers=N tmp=N
+#   STORE layers=N images=N pending=N tags=N containers=N tmp=N
 # Exit status 1 when anything is BAD.
 set -u
 
-ref=''
-if [ "${1:-}" = --ref ]; then
-	ref=${2:?--ref needs a file}
-	shift 2
-fi
-root=${1:?usage: storecheck.sh [--ref FILE] ROOT}
+ref='' gcd='' tagged=''
+while [ $# -gt 1 ]; do
+	case $1 in
+	--ref) ref=${2:?--ref needs a file}; shift 2 ;;
+	--gc) gcd=1; shift ;;
+	--tagged) tagged=1; shift ;;
+	*) break ;;
+	esac
+done
+root=${1:?usage: storecheck.sh [--gc] [--tagged] [--ref FILE] ROOT}
 S="strata --root $root"
 bad=0
 BAD() { echo "BAD $*"; bad=$((bad + 1)); }
@@ -83,8 +92,20 @@ for h in $(ls -A "$root/layers" 2>/dev/null); do
 	fi
 done
 
-ni=0
+ni=0 np=0 used=''
 for f in $(ls -A "$root/images" 2>/dev/null); do
+	case $f in
+	*.pending)
+		np=$((np + 1))
+		j=$(flat "$root/images/$f")
+		case $j in
+		'{"op":"rm"}') ;;
+		'{"op":"add","tag":"'*'"}') ;;
+		*) BAD "images/$f: '$j'" ;;
+		esac
+		[ -z "$gcd" ] || BAD "images/$f: left after gc"
+		continue ;;
+	esac
 	ni=$((ni + 1))
 	h=${f%.json}
 	[ "$h.json" = "$f" ] && hex64 "$h" || { BAD "images/$f: not an image name"; continue; }
@@ -93,13 +114,23 @@ for f in $(ls -A "$root/images" 2>/dev/null); do
 	*"\"id\":\"sha256:$h\""*) ;;
 	*) BAD "images/$f: id is not sha256:$h"; continue ;;
 	esac
+	if [ -n "$tagged" ] && ! grep -q "\"sha256:$h\"" "$root/tags.json" 2>/dev/null; then
+		BAD "images/$f: no tag"
+	fi
 	layers=$(echo "$j" | sed -n 's/.*"layers":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr , ' ')
 	[ -n "$layers" ] || BAD "images/$f: no layers"
 	for l in $layers; do
 		[ -f "$root/layers/${l#sha256:}/layer.json" ] ||
 			BAD "images/$f: layer $l is not in the store"
+		used="$used ${l#sha256:}"
 	done
 done
+
+if [ -n "$gcd" ]; then
+	for h in $(ls -A "$root/layers" 2>/dev/null); do
+		case " $used " in *" $h "*) ;; *) BAD "layers/$h: no image uses it after gc" ;; esac
+	done
+fi
 
 nt=0
 if [ -e "$root/tags.json" ]; then
@@ -131,5 +162,5 @@ for c in $(ls -A "$root/containers" 2>/dev/null); do
 	[ -d "$d/work" ] || BAD "containers/$c: no work/"
 done
 
-echo "STORE layers=$nl images=$ni tags=$nt containers=$nc tmp=$(ls -A "$root/tmp" 2>/dev/null | wc -l)"
+echo "STORE layers=$nl images=$ni pending=$np tags=$nt containers=$nc tmp=$(ls -A "$root/tmp" 2>/dev/null | wc -l)"
 [ "$bad" -eq 0 ]
