@@ -453,7 +453,7 @@ verify_store() {
 	mkdir -p "$v"
 	storecheck AS-LEFT
 	line="CHECK st: ${sc_summary#STORE }"
-	tags=$($S image ls 2>/dev/null | awk 'NR > 1 { print $3 }' | tr ',' ' ')
+	tags=$($S image ls 2>/dev/null | awk 'NR > 1 { print $3 }' | tr ',\n' '  ')
 	broken=
 	for k in i0 i1 cm; do
 		if echo " $tags " | grep -q " $k:latest "; then
@@ -747,7 +747,7 @@ load_store() {
 	# every step, not only in the first ones.
 	while :; do
 		j=$((j + 1))
-		tags=" $($S image ls 2>/dev/null | awk 'NR > 1 { print $3 }' | tr ',' ' ') "
+		tags=" $($S image ls 2>/dev/null | awk 'NR > 1 { print $3 }' | tr ',\n' '  ') "
 		has=
 		case $tags in *" i0:latest "*)
 			case $tags in *" i1:latest "*) has=i ;; esac ;;
