@@ -99,7 +99,7 @@ for f in $(ls -A "$root/images" 2>/dev/null); do
 		np=$((np + 1))
 		j=$(flat "$root/images/$f")
 		case $j in
-		'{"op":"rm"}') ;;
+		'{"op":"rm","tag":null}') ;;
 		'{"op":"add","tag":"'*'"}') ;;
 		*) BAD "images/$f: '$j'" ;;
 		esac
