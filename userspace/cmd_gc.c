@@ -57,6 +57,9 @@ int cmd_gc(int argc, char **argv)
 	if (store_open(&st, true))
 		return EXIT_FAILED;
 	all = container_list(&st);
+	/* First what a crash left half-done: images added or removed. */
+	if (image_finish_pending(&st, all))
+		ret = EXIT_FAILED;
 	json_array_foreach(all, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
 		const char *img = json_string_value(json_object_get(c, "image"));

@@ -124,12 +124,10 @@ static int image_ls(int argc, char **argv)
 
 static int image_rm(int argc, char **argv)
 {
-	char id[DIGEST_STR_LEN], *p;
-	json_t *tags, *cs, *c, *v;
+	char id[DIGEST_STR_LEN];
+	json_t *cs, *c;
 	struct store st;
-	const char *k;
 	struct verb_opts o = { .operands = 1 };
-	void *tmp;
 	size_t j;
 	int i, ret;
 
@@ -151,21 +149,11 @@ static int image_rm(int argc, char **argv)
 		}
 	}
 	json_decref(cs);
-	tags = tags_load(&st);
-	if (!tags)
-		goto out;
-	json_object_foreach_safe(tags, tmp, k, v)
-		if (!strcmp(json_string_value(v), id))
-			json_object_del(tags, k);
-	/* Tags first: a crash in between leaves an untagged image, not a
-	 * tag pointing nowhere. */
-	if (!tags_save(&st, tags)) {
-		p = store_path(&st, "images/%s.json", digest_hex(id));
-		if (!store_remove(&st, p))
-			ret = EXIT_OK;
-		free(p);
+	/* Tags, then the record; the intent lets gc finish it after a crash. */
+	if (!image_intent(&st, id, "rm", NULL) && !image_drop(&st, id)) {
+		image_intent_done(&st, id);
+		ret = EXIT_OK;
 	}
-	json_decref(tags);
 out:
 	store_close(&st);
 	return ret;

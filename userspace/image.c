@@ -2,10 +2,12 @@
 /*
  * image.c - image records and the tag table.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image.h"
 #include "layer.h"
@@ -110,9 +112,143 @@ int image_save(const struct store *st, json_t *config, json_t *layers,
 	}
 	digest_buf(text, strlen(text), id);
 	free(text);
-	if (image_save_id(st, id, config, layers))
+	return image_publish(st, id, config, layers, tag);
+}
+
+static char *pending_path(const struct store *st, const char *id)
+{
+	return store_path(st, "images/%s.pending", digest_hex(id));
+}
+
+int image_intent(const struct store *st, const char *id, const char *op,
+		 const char *tag)
+{
+	json_t *j = json_pack("{s:s, s:s?}", "op", op, "tag", tag);
+	char *p = pending_path(st, id);
+	int ret = store_write_json(st, p, j);
+
+	json_decref(j);
+	free(p);
+	return ret;
+}
+
+void image_intent_done(const struct store *st, const char *id)
+{
+	char *p = pending_path(st, id);
+
+	unlink(p);
+	free(p);
+}
+
+int image_publish(const struct store *st, const char *id, json_t *config,
+		  json_t *layers, const char *tag)
+{
+	char *rec = store_path(st, "images/%s.json", digest_hex(id));
+	bool fresh = !path_exists(rec);
+	int ret = -1;
+
+	free(rec);
+	/*
+	 * A new record and its tag are two renames: a crash between them
+	 * would leave an untagged image nobody asked for.  The intent says
+	 * so, and gc removes such a half-made image (image_finish_pending).
+	 */
+	if (fresh && tag && image_intent(st, id, "add", tag))
 		return -1;
-	return tag ? image_tag(st, id, tag) : 0;
+	if (!image_save_id(st, id, config, layers) &&
+	    (!tag || !image_tag(st, id, tag)))
+		ret = 0;
+	if (fresh && tag && !ret)
+		image_intent_done(st, id);
+	return ret;
+}
+
+/* Is any tag on @id?  -1 when tags.json cannot be read. */
+static int tagged(const struct store *st, const char *id)
+{
+	json_t *tags = tags_load(st), *v;
+	const char *k;
+	int ret = 0;
+
+	if (!tags)
+		return -1;
+	json_object_foreach(tags, k, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), id))
+			ret = 1;
+	json_decref(tags);
+	return ret;
+}
+
+int image_drop(const struct store *st, const char *id)
+{
+	json_t *tags = tags_load(st), *v;
+	const char *k;
+	void *tmp;
+	char *p;
+	int ret = -1;
+
+	if (!tags)
+		return -1;
+	json_object_foreach_safe(tags, tmp, k, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), id))
+			json_object_del(tags, k);
+	/* Tags first: a crash in between leaves an untagged image, not a
+	 * tag pointing nowhere (and the intent, for gc, if there is one). */
+	if (!tags_save(st, tags)) {
+		p = store_path(st, "images/%s.json", digest_hex(id));
+		ret = path_exists(p) ? store_remove(st, p) : 0;
+		free(p);
+	}
+	json_decref(tags);
+	return ret;
+}
+
+int image_finish_pending(const struct store *st, json_t *containers)
+{
+	char *dir = store_path(st, "images");
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int ret = 0;
+
+	free(dir);
+	while (d && (de = readdir(d))) {
+		char id[DIGEST_STR_LEN], *p, *rec;
+		const char *op;
+		json_t *j, *c;
+		bool drop = false;
+		size_t i;
+
+		if (strlen(de->d_name) != 64 + 8 || strcmp(de->d_name + 64, ".pending"))
+			continue;
+		snprintf(id, sizeof(id), "sha256:%.64s", de->d_name);
+		p = pending_path(st, id);
+		rec = store_path(st, "images/%s.json", digest_hex(id));
+		j = store_read_json(p, true);
+		op = json_string_value(json_object_get(j, "op"));
+		if (op && path_exists(rec)) {
+			/* An image rm that did not finish, or an image
+			 * published without the tag it was published for. */
+			drop = !strcmp(op, "rm") ||
+			       (!strcmp(op, "add") && !tagged(st, id));
+			json_array_foreach(containers, i, c)
+				if (!strcmp(json_string_value(json_object_get(c, "image")) ?: "", id))
+					drop = false;
+		}
+		if (drop && image_drop(st, id)) {
+			ret = -1;	/* the intent stays for the next gc */
+		} else {
+			if (drop)
+				printf("removed image %s (%s interrupted)\n", id,
+				       !strcmp(op, "rm") ? "image rm" : "its import or commit");
+			unlink(p);
+		}
+		json_decref(j);
+		free(rec);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return ret;
 }
 
 char **image_layer_dirs(const struct store *st, json_t *img)

@@ -48,4 +48,24 @@ int image_tag(const struct store *st, const char *id, const char *tag);
 char **image_layer_dirs(const struct store *st, json_t *img);
 void strv_free(char **v);
 
+/*
+ * Interrupted image changes.  images/<hex>.pending ({"op": "add"|"rm",
+ * "tag": ...}) is written (synced) before a change that takes two steps
+ * and removed after it: "add" before a new image record and its tag,
+ * "rm" before an image's tags and record are removed.  gc finishes what
+ * a crash interrupted: image_finish_pending() removes an image whose rm
+ * was under way, or which was added for a tag and has none, unless a
+ * container in @containers uses it, and removes the intents.
+ */
+int image_intent(const struct store *st, const char *id, const char *op,
+		 const char *tag);
+void image_intent_done(const struct store *st, const char *id);
+int image_finish_pending(const struct store *st, json_t *containers);
+/* Save the record of @id and point @tag (may be NULL) at it, with an
+ * "add" intent around the two when the image is new. */
+int image_publish(const struct store *st, const char *id, json_t *config,
+		  json_t *layers, const char *tag);
+/* Remove every tag of @id, then its record. */
+int image_drop(const struct store *st, const char *id);
+
 #endif /* STRATA_IMAGE_H */

@@ -304,9 +304,7 @@ static int publish(struct import_ctx *c)
 	for (i = 0; i < c->nimages; i++) {
 		struct pending_image *im = &c->images[i];
 
-		if (image_save_id(c->st, im->id, im->config, im->layers))
-			return -1;
-		if (im->tag && image_tag(c->st, im->id, im->tag))
+		if (image_publish(c->st, im->id, im->config, im->layers, im->tag))
 			return -1;
 	}
 	return 0;

@@ -260,3 +260,67 @@ TEST(store_lock_excludes_and_cleans_tmp)
 	free(lock);
 	free(junk);
 }
+
+/* What a crash in the middle of an image change leaves, and gc after it. */
+TEST(gc_finishes_interrupted_image_changes)
+{
+	char a[DIGEST_STR_LEN], b[DIGEST_STR_LEN], c[DIGEST_STR_LEN];
+	char d[DIGEST_STR_LEN], got[DIGEST_STR_LEN], *p;
+	json_t *layers = json_pack("[s]",
+		"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	json_t *ca = json_pack("{s:s}", "os", "a"), *cb = json_pack("{s:s}", "os", "b");
+	json_t *cc = json_pack("{s:s}", "os", "c"), *cd = json_pack("{s:s}", "os", "d");
+	json_t *none = json_array(), *used = json_pack("[{s:s}]", "image", "");
+	json_t *tags;
+	struct store st;
+
+	open_store(&st, true);
+	/* a: image rm cut after its intent; its tag is still there. */
+	CHECK_INT(image_save(&st, ca, layers, "a", a), 0);
+	CHECK_INT(image_intent(&st, a, "rm", NULL), 0);
+	/* b: imported for tag b, cut before the tag was written. */
+	CHECK_INT(image_save(&st, cb, layers, NULL, b), 0);
+	CHECK_INT(image_intent(&st, b, "add", "b:latest"), 0);
+	/* c: cut after its tag, before the intent went. */
+	CHECK_INT(image_save(&st, cc, layers, "c", c), 0);
+	CHECK_INT(image_intent(&st, c, "add", "c:latest"), 0);
+	/* d: like b, but a container uses it. */
+	CHECK_INT(image_save(&st, cd, layers, NULL, d), 0);
+	CHECK_INT(image_intent(&st, d, "add", "d:latest"), 0);
+	json_object_set_new(json_array_get(used, 0), "image", json_string(d));
+	/* A complete image_save leaves no intent. */
+	p = store_path(&st, "images/%s.pending", digest_hex(c));
+	CHECK(path_exists(p));
+	free(p);
+
+	CHECK_INT(image_finish_pending(&st, used), 0);
+	tags = tags_load(&st);
+	CHECK(tags && !json_object_get(tags, "a:latest") && !json_object_get(tags, "b:latest"));
+	json_decref(tags);
+	CHECK(image_resolve(&st, "c:latest", got) == 0 && !strcmp(got, c));
+	p = store_path(&st, "images/%s.json", digest_hex(a));
+	CHECK(!path_exists(p));
+	free(p);
+	p = store_path(&st, "images/%s.json", digest_hex(b));
+	CHECK(!path_exists(p));
+	free(p);
+	p = store_path(&st, "images/%s.json", digest_hex(d));
+	CHECK(path_exists(p));
+	free(p);
+	for (const char *id = a; id; id = id == a ? b : id == b ? c : id == c ? d : NULL) {
+		p = store_path(&st, "images/%s.pending", digest_hex(id));
+		CHECK(!path_exists(p));
+		free(p);
+	}
+	/* Nothing pending: nothing happens. */
+	CHECK_INT(image_finish_pending(&st, none), 0);
+	CHECK(image_resolve(&st, "c:latest", got) == 0);
+	json_decref(layers);
+	json_decref(ca);
+	json_decref(cb);
+	json_decref(cc);
+	json_decref(cd);
+	json_decref(none);
+	json_decref(used);
+	store_close(&st);
+}
