@@ -16,6 +16,8 @@
 #
 # --cached: only if the debug kernel is built already, else print a SKIP
 # line and exit 0 (for .ci/run: a build from scratch does not fit CI).
+# --budget SECS: likewise skip unless the last full run on this kernel
+# (recorded in its cache directory) took less than SECS.
 # Watchdogs, for a kernel several times slower than Debian's: whole run
 # STRATA_DEBUG_TIMEOUT (10800 s), results channel silent
 # STRATA_DEBUG_IDLE (1800 s), per test program STRATA_DEBUG_TEST_TIMEOUT
@@ -26,14 +28,31 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${STRATA_BUILD:-$top/build}
 scripts=$top/scripts
 
+cached='' budget=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--cached) cached=1 ;;
+	--budget) budget=${2:?}; shift ;;
+	*) echo "usage: $0 [--cached] [--budget SECS]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
 echo "TAP version 13"
-if [ "${1:-}" = --cached ]; then
+if [ -n "$cached" ]; then
 	if ! kdir=$("$scripts/debug-kernel.sh" --cached); then
 		echo "1..0 # SKIP the debug kernel is not built (make check-debug builds it)"
 		exit 0
 	fi
 else
 	kdir=$("$scripts/debug-kernel.sh")
+fi
+if [ -n "$budget" ]; then
+	last=$(cat "$kdir/run-seconds" 2>/dev/null || echo)
+	if [ -z "$last" ] || [ "$last" -ge "$budget" ]; then
+		echo "1..0 # SKIP the last run took ${last:-an unknown time}s, ${budget}s are left"
+		exit 0
+	fi
 fi
 kver=$(cat "$kdir/kver")
 n=0 pass=0 fail=0 skip=0
@@ -101,6 +120,11 @@ else
 	tap "$([ "$total" -eq 0 ]; echo $?)" \
 		"kmemleak: $total unreferenced object(s), $ours with strata in the trace"
 	[ "$total" -eq 0 ] || sed 's/^/# kmemleak: /' <<<"$leaks" | head -n 200
+fi
+
+# What the next --budget goes by: a run that reached the end.
+if grep -q '^### DONE' "$logs/results.log"; then
+	echo $((SECONDS - started)) >"$kdir/run-seconds"
 fi
 
 echo "1..$n"
