@@ -5,6 +5,8 @@
 #   make                 module for every installed target kernel, helper, selftests
 #   make KVER=6.12       only kernels whose release starts with 6.12
 #   make check [KVER=]   build, boot each kernel in QEMU, run every selftest
+#   make check-debug     the same on a KASAN/lockdep/kmemleak kernel built
+#                        from linux-source-6.12 (cached, scripts/debug-kernel.sh)
 #   make demo  [KVER=]   a guest that mounts a union and shows it
 #   make demo-vmroot [KVER=]  a guest whose root filesystem is a strata union
 #   make shell KVER=...  an interactive guest with everything loaded
@@ -17,7 +19,7 @@ KVER ?=
 O := $(CURDIR)/build
 KERNELS := $(shell scripts/kernels.sh $(KVER))
 
-.PHONY: all module userspace selftests check demo demo-vmroot shell bench sparse \
+.PHONY: all module userspace selftests check check-debug demo demo-vmroot shell bench sparse \
 	checkpatch deps clean install crash-test
 
 all: module userspace selftests
@@ -58,6 +60,11 @@ deps:
 check: deps
 	$(MAKE) all
 	scripts/check.sh $(KERNELS)
+
+# The module is built by check-debug.sh, against the debug kernel's tree.
+check-debug: deps
+	$(MAKE) userspace selftests
+	scripts/check-debug.sh
 
 bench: deps
 	$(MAKE) all

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check-log.sh CONSOLE.LOG [RESULTS.LOG]: fail if the guest kernel log holds a
-# warning, oops, BUG, lockdep, KASAN, UBSAN, kmemleak or refcount/list
-# corruption report.  It reads the console log and the "### DMESG" (and
+# warning, oops, BUG, lockdep, KASAN, UBSAN, kmemleak, hung task or
+# refcount/list corruption report, or kmemleak switching itself off.  It
+# reads the console log and the "### DMESG" (and
 # "### KMEMLEAK") sections of the results channel; the dmesg copy adds the
 # messages below the console loglevel.  Each hit is printed with the lines
 # that follow it (the trace) and the test that was running, taken from the
@@ -21,6 +22,7 @@ bad='WARNING:|BUG:|kernel BUG at|Oops|general protection|Kernel panic'
 bad+='|possible circular locking|possible recursive locking'
 bad+='|inconsistent lock state|KASAN|unreferenced object|refcount_t:'
 bad+='|list_add corruption|list_del corruption|UBSAN|Call Trace'
+bad+='|blocked for more than|Kernel memory leak detector disabled'
 # Loading an unsigned out-of-tree module taints the kernel; that is expected.
 ignore='module verification failed|loading out-of-tree module taints kernel'
 

@@ -8,11 +8,11 @@ set -euo pipefail
 # The 6.12 LTS kernel comes from bookworm-backports.
 KERNELS_APT="linux-image-6.1.0-*-amd64 linux-headers-6.1.0-*-amd64"
 PKGS=(
-	build-essential bc kmod pkg-config flex bison
+	build-essential bc kmod pkg-config flex bison libelf-dev
 	qemu-system-x86 busybox-static cpio
 	libmnl-dev libkmod-dev libarchive-dev libssl-dev libjansson-dev
 	python3-yaml python3-jsonschema
-	e2fsprogs xfsprogs btrfs-progs sparse
+	e2fsprogs xfsprogs btrfs-progs sparse dmsetup
 	clang libclang-rt-14-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 xz-utils

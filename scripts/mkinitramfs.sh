@@ -11,7 +11,10 @@
 #
 # The archive is rebuilt only when one of its inputs changed (OUT.stamp).
 # STRATA_GUEST_TOOLS adds host programs (with their libraries) to the guest;
-# default: xfs_io, handy for reflink/fiemap checks.
+# default: xfs_io, handy for reflink/fiemap checks, and dmsetup for the
+# EIO test.  STRATA_MODROOT: the modules of KVER are under
+# STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
+# scripts/debug-kernel.sh) instead of /lib/modules/KVER.
 set -euo pipefail
 
 usage() { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
@@ -19,14 +22,17 @@ usage() { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
 kver=$1 out=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${STRATA_BUILD:-$top/build} # STRATA_BUILD: for testing the harness
-moddir=/lib/modules/$kver
+modroot=${STRATA_MODROOT:-}
+moddir=$modroot/lib/modules/$kver
 
 # The distro modules every guest loads.  virtio_pci is built in on 6.12;
 # modprobe reports such modules as "builtin" (from modules.builtin, which is
 # generated from the kernel config), and those are not shipped.
 WANT_MODULES=(virtio_pci virtio_blk loop overlay ext4 xfs btrfs)
+# Loaded when the kernel has them; a test that needs one skips without it.
+OPTIONAL_MODULES=(dm_mod dm_flakey)
 
-[ -d "$moddir/kernel" ] || { echo "mkinitramfs: no modules for $kver in $moddir" >&2; exit 1; }
+[ -f "$moddir/modules.dep" ] || { echo "mkinitramfs: no modules for $kver in $moddir" >&2; exit 1; }
 busybox=$(command -v busybox) || { echo "mkinitramfs: busybox not found" >&2; exit 1; }
 # An ELF with a program interpreter is dynamically linked (readelf comes
 # with binutils, which build-essential pulls in; `file` may be missing).
@@ -40,7 +46,7 @@ ko=$build/$kver/strata.ko
 helper=$build/userspace/strata
 tests=$build/selftests
 tools=()
-for t in ${STRATA_GUEST_TOOLS-xfs_io}; do
+for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup}; do
 	p=$(command -v "$t" 2>/dev/null) && tools+=("$p")
 done
 
@@ -55,7 +61,8 @@ trap 'rm -rf "$stage" "$plan"' EXIT
 resolve() { # NAME -> plan lines
 	local name=$1 line path last=
 	local -a lines=()
-	if ! mapfile -t lines < <(modprobe -S "$kver" --show-depends "$name" 2>/dev/null) ||
+	if ! mapfile -t lines < <(modprobe ${modroot:+-d "$modroot"} -S "$kver" \
+		--show-depends "$name" 2>/dev/null) ||
 	   [ ${#lines[@]} -eq 0 ]; then
 		echo "missing $name"
 		return
@@ -76,6 +83,9 @@ resolve() { # NAME -> plan lines
 
 {
 	for m in "${WANT_MODULES[@]}"; do resolve "$m"; done
+	for m in "${OPTIONAL_MODULES[@]}"; do
+		resolve "$m" | sed -n 's/^want [^ ]* /dep /p; /^dep /p'
+	done
 	if [ -f "$ko" ]; then
 		# strata.ko's own dependencies, if it has any.
 		for d in $(modinfo -F depends "$ko" | tr ',' ' '); do

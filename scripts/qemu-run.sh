@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# qemu-run.sh [MODE] [--timeout SECS] [--idle SECS] [--keep-disks] KVER [OUTDIR]
+# qemu-run.sh [MODE] [--timeout SECS] [--idle SECS] [--keep-disks]
+#             [--kernel IMAGE --modroot DIR] [--test-timeout SECS] KVER [OUTDIR]
 #
 # Boot /boot/vmlinuz-KVER with a strata initramfs and three branch disks.
 #   (default)      run every selftest (guest strata_mode=check)
@@ -17,6 +18,10 @@
 # selftests/guest/init) and qemu.log.  A host watchdog kills the guest after
 # --timeout seconds (default 1500) or when results.log has not grown for
 # --idle seconds (default 300), and names the test that was running.
+# --test-timeout: the guest's limit per test program (default 600).
+#
+# A kernel not installed under /boot (make check-debug's): --kernel gives
+# its image, --modroot the INSTALL_MOD_PATH holding lib/modules/KVER.
 #
 # When a test crashes or hangs the guest, check mode boots it again to run
 # the tests after that one (marking the stop with "### WATCHDOG ..." or
@@ -34,11 +39,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${STRATA_BUILD:-$top/build} # STRATA_BUILD: for testing the harness
 
 usage() {
-	sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
-mode=check cmd='' timeout=1500 idle=300 keep_disks=
+mode=check cmd='' timeout=1500 idle=300 keep_disks='' kernel='' test_timeout=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
@@ -48,6 +53,9 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?}; shift ;;
 	--idle) idle=${2:?}; shift ;;
 	--keep-disks) keep_disks=1 ;;
+	--kernel) kernel=${2:?}; shift ;;
+	--modroot) export STRATA_MODROOT=${2:?}; shift ;;
+	--test-timeout) test_timeout=${2:?}; shift ;;
 	-h|--help) usage ;;
 	-*) echo "qemu-run: unknown option $1" >&2; usage ;;
 	*) break ;;
@@ -60,7 +68,7 @@ kver=$1
 outdir=$build/logs/$kver
 [ "$mode" = check ] || outdir+=/$mode
 outdir=${2:-$outdir}
-kernel=/boot/vmlinuz-$kver
+kernel=${kernel:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "qemu-run: $kernel not found" >&2; exit 1; }
 
 mkdir -p "$outdir"
@@ -127,6 +135,7 @@ esac
 # A real panic reboots at once (panic=-1), and -no-reboot ends QEMU.
 append="console=ttyS0,115200 panic=-1 panic_on_warn=0 loglevel=7 strata_mode=$mode"
 [ "$mode" != cmd ] || append+=" strata_cmd=$(printf '%s' "$cmd" | base64 -w0)"
+[ -z "$test_timeout" ] || append+=" strata_test_timeout=$test_timeout"
 
 console=$outdir/console.log
 results=$outdir/results.log
