@@ -130,6 +130,41 @@ TEST_F(ren, nested_moves)
 	EXPECT_STREQ(self->lower_before, lower_tree(self->l1, self->l2));
 }
 
+/*
+ * What dpkg does to a directory it upgrades, under a lower-only tree:
+ * the new one is built aside, the old renamed away, the new renamed in,
+ * the old removed; then the same with one RENAME_EXCHANGE.
+ */
+TEST_F(ren, dpkg_style_swaps)
+{
+	const char *m = self->m;
+
+	ST_OK(mkdir(st_fmt("%s/p/c.dpkg-new", m), 0755));
+	ST_OK(st_put(st_fmt("%s/p/c.dpkg-new/nf", m), "new"));
+	ST_OK(rename(st_fmt("%s/p/c", m), st_fmt("%s/p/c.dpkg-old", m)));
+	ST_OK(rename(st_fmt("%s/p/c.dpkg-new", m), st_fmt("%s/p/c", m)));
+	EXPECT_STREQ("cf:f", st_ls(st_fmt("%s/p/c.dpkg-old", m)));
+	ST_OK(unlink(st_fmt("%s/p/c.dpkg-old/cf", m)));
+	ST_OK(rmdir(st_fmt("%s/p/c.dpkg-old", m)));
+	EXPECT_STREQ("nf:f", st_ls(st_fmt("%s/p/c", m)));
+
+	/* The second upgrade swaps in one step. */
+	ST_OK(mkdir(st_fmt("%s/p/t.dpkg-new", m), 0755));
+	ST_OK(st_put(st_fmt("%s/p/t.dpkg-new/tf2", m), "t2"));
+	ST_OK(renameat2(AT_FDCWD, st_fmt("%s/p/t.dpkg-new", m), AT_FDCWD,
+			st_fmt("%s/p/t", m), RENAME_EXCHANGE));
+	EXPECT_STREQ("tf:f", st_ls(st_fmt("%s/p/t.dpkg-new", m)));
+	ST_OK(unlink(st_fmt("%s/p/t.dpkg-new/tf", m)));
+	ST_OK(rmdir(st_fmt("%s/p/t.dpkg-new", m)));
+
+	remount(_metadata, self, variant->wh);
+	EXPECT_STREQ("nf:f", st_ls(st_fmt("%s/p/c", m)));
+	EXPECT_STREQ("new", st_cat(st_fmt("%s/p/c/nf", m)));
+	EXPECT_STREQ("tf2:f", st_ls(st_fmt("%s/p/t", m)));
+	EXPECT_STREQ("a:d,c:d,t:d", st_ls(st_fmt("%s/p", m)));
+	EXPECT_STREQ(self->lower_before, lower_tree(self->l1, self->l2));
+}
+
 /* A merged target must be empty; then its lower contents stay hidden. */
 TEST_F(ren, over_lower_directory)
 {
