@@ -12,7 +12,8 @@
 # for the "error" target, so every read of the lower filesystem fails:
 #
 #   - reads through the union fail with EIO and return no data
-#   - copy-up (append, chmod, rename) of a file whose data cannot be read
+#   - copy-up (append, open for writing, rename) of a file whose data
+#     cannot be read
 #     fails with EIO and leaves the rw branch as it was: no partial copy,
 #     an empty work directory; so does creating a name that cannot be
 #     looked up below
@@ -199,7 +200,8 @@ eio "reading a lower file through the union fails with EIO" cat "$m/a"
 check "... and returns no data" same "$(cat "$m/a" 2>/dev/null | wc -c)" 0
 eio "reading the open file fails with EIO" cat <&5
 eio "copy-up for append fails with EIO" sh -c "echo x >>'$m/e'"
-eio "copy-up for chmod fails with EIO" chmod 600 "$m/b"
+# (chmod copies no data any more: opening for writing does.)
+eio "copy-up for writing fails with EIO" sh -c "exec 3<>'$m/b'"
 eio "copy-up for rename fails with EIO" mv "$m/c" "$m/newdir/c"
 eio "creating a name that cannot be looked up below fails with EIO" \
 	sh -c ">'$m/d2/new'"
@@ -252,24 +254,25 @@ flakey_reads() {
 	done
 	echo "# $good reads right, $bad EIO"
 }
-# chmod until it works: each failure leaves nothing, the success a full copy.
+# Open for writing until it works: each failure leaves nothing, the
+# success a full copy.
 flakey_copy_up() {
 	i=0
 	while [ $i -lt 20 ]; do
 		drop_caches
-		if out=$(chmod 600 "$m/b" 2>&1); then
-			echo "# chmod worked after $i EIO"
+		if out=$(sh -c "exec 3<>'$m/b'" 2>&1); then
+			echo "# the copy-up worked after $i EIO"
 			[ "$(sha256sum <"$upper/b")" = "$b_sum" ] &&
 				[ -z "$(ls -A "$upper/.wh..wh.work")" ]
 			return
 		fi
 		printf '%s\n' "$out" | grep -qF "$EIO" || { echo "# $out"; return 1; }
 		[ ! -e "$upper/b" ] && [ -z "$(ls -A "$upper/.wh..wh.work")" ] ||
-			{ echo "# a failed chmod left a copy behind"; return 1; }
+			{ echo "# a failed copy-up left a copy behind"; return 1; }
 		i=$((i + 1))
 		sleep 0.2
 	done
-	echo "# chmod never worked"
+	echo "# the copy-up never worked"
 	return 1
 }
 if [ -n "$have_flakey" ]; then
