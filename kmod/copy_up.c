@@ -30,6 +30,7 @@ struct strata_copy_ctx {
 	struct strata_real data;	/* where its data is */
 	bool meta;			/* copy the attributes only */
 	bool index_only;		/* make the index entry, no name */
+	bool write_lost;		/* rw branch went read-only meanwhile */
 	struct dentry *upperdir;	/* real parent in the rw branch */
 	struct kstat stat;
 	const char *link;		/* symlink target */
@@ -351,6 +352,38 @@ publish:
 	return c->index_only ? 0 : strata_hl_drop_lower(c->sb, inode);
 }
 
+/* The size of @d, under the write access its caller holds. */
+static int strata_set_size(struct dentry *d, loff_t size)
+{
+	struct iattr attr = { .ia_valid = ATTR_SIZE, .ia_size = size };
+	int err;
+
+	inode_lock(d_inode(d));
+	err = strata_do_notify_change(d, &attr);
+	inode_unlock(d_inode(d));
+	return err;
+}
+
+/*
+ * Copy the data without holding the rw branch's write access: the copy
+ * functions take its freeze protection themselves, which must not nest
+ * (a freeze between the two would deadlock).  The opened copy keeps the
+ * mount writable meanwhile.
+ */
+static int strata_copy_data_unlocked(struct strata_copy_ctx *c,
+				     const struct path *from,
+				     const struct path *to, loff_t size)
+{
+	int err, werr;
+
+	mnt_drop_write(to->mnt);
+	err = strata_copy_data(from, to, size);
+	werr = mnt_want_write(to->mnt);
+	if (werr)
+		c->write_lost = true;
+	return err ?: werr;
+}
+
 /*
  * Build the copy in the work directory: an object of the lower type with
  * its data (or, for a stub, its size and record), xattrs, attributes and
@@ -372,13 +405,13 @@ static struct dentry *strata_build_temp(struct strata_copy_ctx *c)
 		  !READ_ONCE(STRATA_FS(c->sb)->no_metacopy);
 	if (c->meta) {
 		/* A stub: the size without data, and the record. */
-		err = vfs_truncate(&temppath, c->stat.size) ?:
+		err = strata_set_size(temp, c->stat.size) ?:
 		      strata_metacopy_set(c->sb, temp, &c->data, c->stat.size);
 		if (err == -EOPNOTSUPP) {
 			/* The rw branch cannot keep records: copy data. */
 			WRITE_ONCE(STRATA_FS(c->sb)->no_metacopy, true);
 			c->meta = false;
-			err = vfs_truncate(&temppath, 0);
+			err = strata_set_size(temp, 0);
 		}
 	}
 	if (!err && !c->meta && S_ISREG(c->stat.mode)) {
@@ -387,7 +420,8 @@ static struct dentry *strata_build_temp(struct strata_copy_ctx *c)
 			.dentry = c->data.dentry,
 		};
 
-		err = strata_copy_data(&data, &temppath, c->stat.size);
+		err = strata_copy_data_unlocked(c, &data, &temppath,
+						c->stat.size);
 	}
 	if (!err)
 		err = strata_copy_xattrs(c->sb, c->lower.dentry, temp);
@@ -605,7 +639,8 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry,
 	if (!err && !perr)
 		strata_restore_times(c.upperdir, &pstat);
 	revert_creds(old);
-	mnt_drop_write(strata_upper_mnt(sb));
+	if (!c.write_lost)
+		mnt_drop_write(strata_upper_mnt(sb));
 	if (!err) {
 		struct strata_stats *st = &STRATA_FS(sb)->stats;
 		u64 bytes = !idx && S_ISREG(c.stat.mode) && !c.meta ?
@@ -728,26 +763,32 @@ static int strata_metacopy_fill(struct dentry *dentry, bool discard)
 	to.dentry = strata_upper(dentry);
 	from.mnt = si->lowerdata.br->mnt;
 	from.dentry = si->lowerdata.dentry;
-	err = mnt_want_write(to.mnt);
-	if (err)
-		goto out;
 	old = strata_override_creds(sb);
 	err = vfs_getattr(&to, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
 	if (err)
 		goto out_creds;
 	if (!discard)
 		size = st.size;
+	/*
+	 * Without the rw branch's write access: these take its freeze
+	 * protection themselves (see strata_copy_data_unlocked()).
+	 */
 	err = discard ? vfs_truncate(&to, 0) :
 			strata_copy_data(&from, &to, size);
 	/* Failed half way (ENOSPC): give the space back, keep the stub. */
 	if (err && size)
 		strata_punch_stub(&to, size);
+	rerr = mnt_want_write(to.mnt);
+	if (rerr) {
+		err = err ?: rerr;
+		goto out_creds;
+	}
 	rerr = strata_restore_stub_attrs(to.dentry, &st);
 	if (!err)
 		err = rerr ?: strata_metacopy_clear(sb, to.dentry);
+	mnt_drop_write(to.mnt);
 out_creds:
 	revert_creds(old);
-	mnt_drop_write(to.mnt);
 	if (err)
 		goto out;
 	/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
