@@ -40,6 +40,21 @@ struct file *strata_open_real_tmpfile(struct file *user_file,
 #endif
 }
 
+ssize_t strata_splice_direct(struct file *in, loff_t *ipos, struct file *out,
+			     loff_t *opos, size_t len)
+{
+#ifdef STRATA_HAVE_SPLICE_FILE_RANGE
+	return do_splice_direct(in, ipos, out, opos, len, SPLICE_F_MOVE);
+#else
+	ssize_t ret;
+
+	file_start_write(out);
+	ret = do_splice_direct(in, ipos, out, opos, len, SPLICE_F_MOVE);
+	file_end_write(out);
+	return ret;
+#endif
+}
+
 ssize_t strata_real_splice_read(struct file *realfile, loff_t *ppos,
 				struct pipe_inode_info *pipe, size_t len,
 				unsigned int flags)

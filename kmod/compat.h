@@ -80,6 +80,13 @@ struct file *strata_open_real_tmpfile(struct file *user_file,
 				      const struct path *parentpath,
 				      umode_t mode, const struct cred *cred);
 
+/*
+ * do_splice_direct() with the output's freeze protection held, as 6.12
+ * takes it itself and 6.1 leaves it to the caller.
+ */
+ssize_t strata_splice_direct(struct file *in, loff_t *ipos, struct file *out,
+			     loff_t *opos, size_t len);
+
 /* splice_read on the real file (vfs_splice_read is not exported in 6.1). */
 ssize_t strata_real_splice_read(struct file *realfile, loff_t *ppos,
 				struct pipe_inode_info *pipe, size_t len,

@@ -50,8 +50,7 @@ static int strata_copy_data_range(struct file *in, struct file *out,
 		if (same_sb)
 			n = vfs_copy_file_range(in, pos, out, pos, len, 0);
 		if (n == -EXDEV || n == -EOPNOTSUPP || n == -EINVAL)
-			n = do_splice_direct(in, &ipos, out, &opos, len,
-					     SPLICE_F_MOVE);
+			n = strata_splice_direct(in, &ipos, out, &opos, len);
 		if (n < 0)
 			return n;
 		if (!n)		/* the lower file shrank under us */
