@@ -74,22 +74,6 @@ ST_TEARDOWN(mc);
 		TH_LOG("mount: %s", strerror(errno))
 #define REMOUNT() do { ST_OK(st_umount(self->mnt)); MOUNT(); } while (0)
 
-/* A file of @size bytes whose content depends on @seed. */
-static int put_data(const char *path, size_t size, unsigned int seed)
-{
-	char *buf = malloc(size);
-	size_t i;
-	int ret;
-
-	if (!buf)
-		return -1;
-	for (i = 0; i < size; i++)
-		buf[i] = (char)(i * 31 + seed + (i >> 12));
-	ret = st_put_buf(path, buf, size);
-	free(buf);
-	return ret;
-}
-
 static uint64_t hash_of(const char *path)
 {
 	return st_hash_file(path, NULL);
@@ -138,7 +122,7 @@ TEST_F(mc, attribute_changes_copy_no_data)
 	int i;
 
 	for (i = 0; names[i]; i++) {
-		ST_OK(put_data(L1(names[i]), MiB, i));
+		ST_OK(st_put_pattern(L1(names[i]), MiB, i));
 		h[i] = hash_of(L1(names[i]));
 	}
 	ST_OK(setxattr(L1("rmx"), "trusted.r", "1", 1, 0));
@@ -206,10 +190,10 @@ TEST_F(mc, first_write_copies_data)
 	uint64_t h;
 	int fd, rd;
 
-	ST_OK(put_data(L1("app"), 3 * MiB, 1));
-	ST_OK(put_data(L1("trunc"), MiB, 2));
-	ST_OK(put_data(L1("otrunc"), MiB, 3));
-	ST_OK(put_data(L1("idle"), MiB, 4));
+	ST_OK(st_put_pattern(L1("app"), 3 * MiB, 1));
+	ST_OK(st_put_pattern(L1("trunc"), MiB, 2));
+	ST_OK(st_put_pattern(L1("otrunc"), MiB, 3));
+	ST_OK(st_put_pattern(L1("idle"), MiB, 4));
 	MOUNT();
 	ST_OK(chmod(U("app"), 0640));
 	ST_OK(chmod(U("trunc"), 0640));
@@ -230,7 +214,7 @@ TEST_F(mc, first_write_copies_data)
 	EXPECT_EQ(1, pread(rd, buf, sizeof(buf), 3 * MiB));
 	EXPECT_EQ('!', buf[0]);
 	close(rd);
-	ST_OK(put_data(st_fmt("%s/expect", self->dir), 3 * MiB, 1));
+	ST_OK(st_put_pattern(st_fmt("%s/expect", self->dir), 3 * MiB, 1));
 	fd = open(st_fmt("%s/expect", self->dir), O_WRONLY | O_APPEND);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(1, write(fd, "!", 1));
@@ -244,7 +228,7 @@ TEST_F(mc, first_write_copies_data)
 	/* truncate keeps what is below the new size. */
 	ST_OK(truncate(U("trunc"), 100));
 	EXPECT_TRUE(has_data(UP("trunc")));
-	ST_OK(put_data(st_fmt("%s/expect", self->dir), 100, 2));
+	ST_OK(st_put_pattern(st_fmt("%s/expect", self->dir), 100, 2));
 	EXPECT_EQ(hash_of(st_fmt("%s/expect", self->dir)), hash_of(U("trunc")));
 
 	/* O_TRUNC needs no data at all. */
@@ -280,7 +264,7 @@ TEST_F(mc, concurrent_writers_fill_once)
 	int i, fd, st;
 	pid_t pid[4];
 
-	ST_OK(put_data(L1("f"), MiB, 9));
+	ST_OK(st_put_pattern(L1("f"), MiB, 9));
 	MOUNT();
 	ST_OK(chmod(U("f"), 0666));
 	for (i = 0; i < 4; i++) {
@@ -314,9 +298,9 @@ TEST_F(mc, stubs_survive_remount_rename_and_link)
 	uint64_t ha, hb, hc;
 
 	ST_OK(st_mkdirs(L1("d")));
-	ST_OK(put_data(L1("a"), MiB, 1));
-	ST_OK(put_data(L1("b"), MiB, 2));
-	ST_OK(put_data(L1("d/c"), MiB, 3));
+	ST_OK(st_put_pattern(L1("a"), MiB, 1));
+	ST_OK(st_put_pattern(L1("b"), MiB, 2));
+	ST_OK(st_put_pattern(L1("d/c"), MiB, 3));
 	ha = hash_of(L1("a"));
 	hb = hash_of(L1("b"));
 	hc = hash_of(L1("d/c"));
@@ -352,7 +336,7 @@ TEST_F(mc, reads_share_the_lower_page_cache)
 {
 	long total = 0, lower, upper;
 
-	ST_OK(put_data(L1("f"), 4 * MiB, 5));
+	ST_OK(st_put_pattern(L1("f"), 4 * MiB, 5));
 	MOUNT();
 	ST_OK(chmod(U("f"), 0600));
 	ST_OK(st_drop_caches());
@@ -368,24 +352,24 @@ TEST_F(mc, records_reach_only_lower_branches)
 {
 	struct stat st;
 
-	ST_OK(put_data(L1("data"), 4096, 1));
-	ST_OK(put_data(L2("other"), 4096, 2));
-	ST_OK(put_data(L2("hidden"), 4096, 3));
+	ST_OK(st_put_pattern(L1("data"), 4096, 1));
+	ST_OK(st_put_pattern(L2("other"), 4096, 2));
+	ST_OK(st_put_pattern(L2("hidden"), 4096, 3));
 	/* An image layer's record is never trusted. */
-	ST_OK(put_data(L1("layer-stub"), 4096, 4));
+	ST_OK(st_put_pattern(L1("layer-stub"), 4096, 4));
 	ST_OK(forge(L1("layer-stub"), 1, 4096, "/hidden"));
 	/* Stubs written straight into the rw branch. */
-	ST_OK(put_data(UP("escape"), 4096, 0));
+	ST_OK(st_put_pattern(UP("escape"), 4096, 0));
 	ST_OK(forge(UP("escape"), 1, 4096, "/../../etc/passwd"));
-	ST_OK(put_data(UP("absent"), 4096, 0));
+	ST_OK(st_put_pattern(UP("absent"), 4096, 0));
 	ST_OK(forge(UP("absent"), 1, 4096, "/etc/passwd"));
-	ST_OK(put_data(UP("badver"), 4096, 0));
+	ST_OK(st_put_pattern(UP("badver"), 4096, 0));
 	ST_OK(forge(UP("badver"), 2, 4096, "/data"));
-	ST_OK(put_data(UP("badsize"), 4096, 0));
+	ST_OK(st_put_pattern(UP("badsize"), 4096, 0));
 	ST_OK(forge(UP("badsize"), 1, 4095, "/data"));
-	ST_OK(put_data(UP("wh"), 4096, 0));
+	ST_OK(st_put_pattern(UP("wh"), 4096, 0));
 	ST_OK(forge(UP("wh"), 1, 4096, "/.wh.data"));
-	ST_OK(put_data(UP("other"), 4096, 0));
+	ST_OK(st_put_pattern(UP("other"), 4096, 0));
 	ST_OK(forge(UP("other"), 1, 4096, "/other"));
 	MOUNT();
 
@@ -404,7 +388,7 @@ TEST_F(mc, missing_data_layer_is_eio)
 {
 	struct stat st;
 
-	ST_OK(put_data(L1("f"), 4096, 1));
+	ST_OK(st_put_pattern(L1("f"), 4096, 1));
 	MOUNT();
 	ST_OK(chmod(U("f"), 0600));
 	ST_OK(st_umount(self->mnt));
@@ -427,7 +411,7 @@ TEST_F(mc, full_rw_branch_keeps_stub_readable)
 	struct stat st;
 	uint64_t h;
 
-	ST_OK(put_data(L1("big"), 4 * MiB, 7));
+	ST_OK(st_put_pattern(L1("big"), 4 * MiB, 7));
 	h = hash_of(L1("big"));
 	ST_OK(st_mkdirs(small));
 	ASSERT_EQ(0, mount("tmpfs", small, "tmpfs", 0, "size=1m,mode=0755"));
@@ -489,7 +473,7 @@ TEST_F_TIMEOUT(mc, chmod_R_of_1GiB_copies_no_data, 600)
 	for (i = 0; i < 4; i++) {
 		ST_OK(st_mkdirs(st_fmt("%s/d%d", big, i)));
 		for (j = 0; j < 16; j++)
-			ST_OK(put_data(st_fmt("%s/d%d/f%d", big, i, j),
+			ST_OK(st_put_pattern(st_fmt("%s/d%d/f%d", big, i, j),
 				       16 * MiB, i * 16 + j));
 	}
 	grown = 0;

@@ -77,27 +77,11 @@ FIXTURE_SETUP(ovf)
 
 ST_TEARDOWN(ovf);
 
-/* A file of @size bytes whose content depends on @seed (not zeros). */
-static int put_data(const char *path, size_t size, unsigned int seed)
-{
-	char *buf = malloc(size);
-	size_t i;
-	int ret;
-
-	if (!buf)
-		return -1;
-	for (i = 0; i < size; i++)
-		buf[i] = (char)(i * 31 + seed + (i >> 12));
-	ret = st_put_buf(path, buf, size);
-	free(buf);
-	return ret;
-}
-
 static int build(const char *set)
 {
 	return st_build(set, spec) ?:
-	       put_data(st_fmt("%s/l2/big", set), BIG, 1) ?:
-	       put_data(st_fmt("%s/l2/meta", set), MiB, 2);
+	       st_put_pattern(st_fmt("%s/l2/big", set), BIG, 1) ?:
+	       st_put_pattern(st_fmt("%s/l2/meta", set), MiB, 2);
 }
 
 static int mount_ovl(const char *o, const char *mnt, const char *lowerset)
@@ -693,7 +677,7 @@ TEST_F(ovf, option_rules)
 		}
 	}
 
-	ST_OK(put_data(st_fmt("%s/l1/f", self->s), MiB, 3));
+	ST_OK(st_put_pattern(st_fmt("%s/l1/f", self->s), MiB, 3));
 	userx = st_user_xattr_ok(st_fmt("%s/l0", self->s));
 	ASSERT_EQ(0, st_mount_rw(self->smnt, st_fmt("%s/l0", self->s), low, 1,
 				 "userxattr"));

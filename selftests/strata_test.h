@@ -59,6 +59,8 @@ int st_mkdirs(const char *path);
 int st_put(const char *path, const char *data);
 int st_put_mode(const char *path, const char *data, mode_t mode);
 int st_put_buf(const char *path, const void *buf, size_t len);
+/* @size bytes whose content depends on @seed (never all zeros). */
+int st_put_pattern(const char *path, size_t size, unsigned int seed);
 int st_symlink(const char *target, const char *path);
 int st_mknod(const char *path, mode_t mode, dev_t dev);
 int st_wh_aufs(const char *path);	/* dirname(path)/.wh.basename(path) */

@@ -386,6 +386,21 @@ int st_put(const char *path, const char *data)
 	return st_put_buf(path, data, strlen(data));
 }
 
+int st_put_pattern(const char *path, size_t size, unsigned int seed)
+{
+	char *buf = malloc(size);
+	size_t i;
+	int ret;
+
+	if (!buf)
+		return -1;
+	for (i = 0; i < size; i++)
+		buf[i] = (char)(i * 31 + seed + (i >> 12));
+	ret = st_put_buf(path, buf, size);
+	free(buf);
+	return ret;
+}
+
 int st_put_mode(const char *path, const char *data, mode_t mode)
 {
 	return st_put(path, data) ?: chmod(path, mode);
