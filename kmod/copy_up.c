@@ -455,7 +455,7 @@ static int strata_copy_up_indexed(struct strata_copy_ctx *c)
 	struct strata_fs *sfs = STRATA_FS(c->sb);
 	struct inode *inode = d_inode(c->dentry);
 	struct dentry *indexdir = strata_top(sfs)->indexdir, *idx, *temp = NULL;
-	char name[80];
+	char name[STRATA_HL_NAME_MAX];
 	struct qstr q;
 	int err;
 
@@ -560,21 +560,26 @@ out_link:
 }
 
 /*
- * Copy-up is no change of the parent in the union view: give the parent's
- * copy back the times it had before the temporary was renamed into it.
+ * Give @d back the times (and with @mode, the mode) of @st: copy-up is no
+ * change of the parent in the union view, and filling a stub's data is
+ * no change of the stub.
  */
-static void strata_restore_times(struct dentry *dir, const struct kstat *st)
+static int strata_restore_times(struct dentry *d, const struct kstat *st,
+				bool mode)
 {
 	struct iattr attr = {
 		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
-			    ATTR_MTIME_SET,
+			    ATTR_MTIME_SET | (mode ? ATTR_MODE : 0),
 		.ia_atime = st->atime,
 		.ia_mtime = st->mtime,
+		.ia_mode = st->mode,
 	};
+	int err;
 
-	inode_lock(d_inode(dir));
-	strata_do_notify_change(dir, &attr);
-	inode_unlock(d_inode(dir));
+	inode_lock(d_inode(d));
+	err = strata_do_notify_change(d, &attr);
+	inode_unlock(d_inode(d));
+	return err;
 }
 
 #define STRATA_CU_META		0x1	/* a regular file may become a stub */
@@ -636,7 +641,7 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry,
 		err = strata_copy_up_locked(&c);
 	}
 	if (!err && !perr)
-		strata_restore_times(c.upperdir, &pstat);
+		strata_restore_times(c.upperdir, &pstat, false);
 	revert_creds(old);
 	if (!c.write_lost)
 		mnt_drop_write(strata_upper_mnt(sb));
@@ -707,24 +712,6 @@ int strata_copy_up_hl_index(struct dentry *dentry)
 	return err;
 }
 
-/* Writing the data changed the stub's times, maybe its set-id bits. */
-static int strata_restore_stub_attrs(struct dentry *stub, const struct kstat *st)
-{
-	struct iattr attr = {
-		.ia_valid = ATTR_ATIME | ATTR_MTIME | ATTR_ATIME_SET |
-			    ATTR_MTIME_SET | ATTR_MODE,
-		.ia_atime = st->atime,
-		.ia_mtime = st->mtime,
-		.ia_mode = st->mode,
-	};
-	int err;
-
-	inode_lock(d_inode(stub));
-	err = strata_do_notify_change(stub, &attr);
-	inode_unlock(d_inode(stub));
-	return err;
-}
-
 static void strata_punch_stub(const struct path *stub, loff_t size)
 {
 	struct file *f = dentry_open(stub, O_WRONLY | O_LARGEFILE,
@@ -782,7 +769,8 @@ static int strata_metacopy_fill(struct dentry *dentry, bool discard)
 		err = err ?: rerr;
 		goto out_creds;
 	}
-	rerr = strata_restore_stub_attrs(to.dentry, &st);
+	/* Writing the data changed its times, maybe its set-id bits. */
+	rerr = strata_restore_times(to.dentry, &st, true);
 	if (!err)
 		err = rerr ?: strata_metacopy_clear(sb, to.dentry);
 	mnt_drop_write(to.mnt);

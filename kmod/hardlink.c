@@ -24,9 +24,6 @@
 #include <linux/xattr.h>
 #include "vfs.h"
 
-/* "<fs uuid>-<inode number>-<generation>" of a lower inode. */
-#define STRATA_INDEX_NAME_MAX	80
-
 static const char *strata_lowerlinks_xattr(const struct strata_fs *sfs)
 {
 	return sfs->userxattr ? "user.strata.lowerlinks" :
@@ -58,7 +55,7 @@ bool strata_hl_wanted(struct super_block *sb, const struct kstat *st)
 struct dentry *strata_hl_find(struct super_block *sb, struct dentry *real)
 {
 	struct strata_branch *rw = strata_rw_branch(STRATA_FS(sb));
-	char name[STRATA_INDEX_NAME_MAX];
+	char name[STRATA_HL_NAME_MAX];
 	struct dentry *idx;
 	int err;
 

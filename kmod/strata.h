@@ -502,6 +502,8 @@ void strata_metacopy_publish(struct inode *inode,
 int strata_metacopy_clear(struct super_block *sb, struct dentry *stub);
 
 /* hardlink.c */
+/* "<fs uuid>-<inode number>-<generation>" of a lower inode, with NUL. */
+#define STRATA_HL_NAME_MAX	80
 int strata_hl_setup(struct super_block *sb, struct dentry *parent,
 		    const char *name);
 bool strata_hl_wanted(struct super_block *sb, const struct kstat *st);
