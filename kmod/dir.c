@@ -523,15 +523,18 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 	if (lower < 0)
 		return lower;
 
-	err = mnt_want_write(strata_upper_mnt(sb));
-	if (err)
-		return err;
 	/*
 	 * A copy-up of this very file may be under way (another task opened
 	 * it for writing): let it finish, then remove what it made.  Copy-up
-	 * takes no union lock, so this cannot deadlock.
+	 * takes no union lock, so this cannot deadlock.  The order is that of
+	 * copy-up: copy_lock, then the rw branch's freeze protection.
 	 */
 	mutex_lock(&STRATA_I(inode)->copy_lock);
+	err = mnt_want_write(strata_upper_mnt(sb));
+	if (err) {
+		mutex_unlock(&STRATA_I(inode)->copy_lock);
+		return err;
+	}
 	old = strata_override_creds(sb);
 	upper = strata_upper(dentry);
 	if (!upper) {
@@ -560,8 +563,8 @@ static int strata_remove(struct dentry *dentry, bool is_dir)
 		 */
 		d_drop(dentry);
 	}
-	mutex_unlock(&STRATA_I(inode)->copy_lock);
 	mnt_drop_write(strata_upper_mnt(sb));
+	mutex_unlock(&STRATA_I(inode)->copy_lock);
 	return err;
 }
 
@@ -808,10 +811,11 @@ int strata_rename(strata_idmap_t *idmap, struct inode *olddir,
 		err = strata_rename_locked(sb, &r, flags);
 
 	revert_creds(old_cred);
+	/* The count is on the rw branch: written under its protection. */
+	if (!err && !r.exchange && r.new_pos && counted && !strata_upper(new))
+		strata_hl_dropped(sb, d_inode(new));
 	mnt_drop_write(strata_upper_mnt(sb));
 	if (!err && !r.exchange && r.new_pos) {
-		if (counted && !strata_upper(new))
-			strata_hl_dropped(sb, d_inode(new));
 		if (r.new_is_dir)
 			clear_nlink(d_inode(new));
 		else

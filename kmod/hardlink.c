@@ -117,7 +117,8 @@ int strata_hl_drop_lower(struct super_block *sb, struct inode *inode)
 
 /*
  * A lower name of @inode, prepared with strata_hl_prepare_drop(), is
- * gone.  Not counting it only leaves st_nlink one too high.
+ * gone.  Not counting it only leaves st_nlink one too high.  The caller
+ * holds write access to the rw branch.
  */
 void strata_hl_dropped(struct super_block *sb, struct inode *inode)
 {
