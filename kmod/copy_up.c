@@ -465,27 +465,39 @@ static int strata_copy_up_indexed(struct strata_copy_ctx *c)
 	q = (struct qstr)QSTR_INIT(name, strlen(name));
 	mutex_lock(&sfs->index_lock);
 	idx = strata_hl_find(c->sb, c->lower.dentry);
+	if (!idx) {
+		/*
+		 * The copy is built without index_lock: its data copy takes
+		 * the rw branch's freeze protection, which ranks above it.
+		 */
+		mutex_unlock(&sfs->index_lock);
+		temp = strata_build_temp(c);
+		if (IS_ERR(temp))
+			return PTR_ERR(temp);
+		/* Every name is still a lower one until it is linked. */
+		err = strata_hl_set_lowerlinks(c->sb, temp, c->stat.nlink);
+		mutex_lock(&sfs->index_lock);
+		/* Another union inode of the file may have made it meanwhile. */
+		if (!err)
+			idx = strata_hl_find(c->sb, c->lower.dentry);
+		if (!err && !idx) {
+			err = strata_install_temp(c, temp, indexdir, &q);
+			if (!err)
+				idx = temp;
+		}
+		if (idx != temp) {
+			strata_discard_temp(c->sb, temp);
+			dput(temp);
+			temp = NULL;
+		}
+		if (err)
+			goto out;
+		if (idx == temp && c->meta)
+			strata_metacopy_publish(inode, &c->data);
+	}
 	if (IS_ERR(idx)) {
 		err = PTR_ERR(idx);
 		goto out;
-	}
-	if (!idx) {
-		temp = strata_build_temp(c);
-		if (IS_ERR(temp)) {
-			err = PTR_ERR(temp);
-			goto out;
-		}
-		/* Every name is still a lower one until it is linked. */
-		err = strata_hl_set_lowerlinks(c->sb, temp, c->stat.nlink) ?:
-		      strata_install_temp(c, temp, indexdir, &q);
-		if (err) {
-			strata_discard_temp(c->sb, temp);
-			dput(temp);
-			goto out;
-		}
-		idx = temp;
-		if (c->meta)
-			strata_metacopy_publish(inode, &c->data);
 	}
 	err = strata_copy_up_link(c, idx);
 	if (!err)
