@@ -314,6 +314,7 @@ int strata_branches_setup(struct fs_context *fc, struct super_block *sb)
 	if (err)
 		goto out;
 	sb->s_stack_depth = depth;
+	lockdep_set_class(&sfs->index_lock, strata_lock_key(sb, STRATA_LOCK_INDEX));
 	sfs->whiteout = ctx->whiteout;
 	sfs->userxattr = ctx->userxattr;
 out:

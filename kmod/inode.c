@@ -261,6 +261,7 @@ static void strata_inode_init(struct inode *inode, struct inode *real,
 	STRATA_I(inode)->br = br;
 	inode->i_ino = strata_ino(sfs, real->i_ino, br);
 	inode->i_mode = mode;
+	strata_lockdep_inode(inode);
 	inode->i_uid = real->i_uid;
 	inode->i_gid = real->i_gid;
 	inode->i_flags |= S_NOATIME | S_NOCMTIME;
@@ -391,6 +392,7 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 	si->lowerdata.br = NULL;
 	si->index = NULL;
 	mutex_init(&si->copy_lock);
+	lockdep_set_class(&si->copy_lock, strata_lock_key(sb, STRATA_LOCK_COPY));
 	return &si->vfs_inode;
 }
 

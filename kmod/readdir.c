@@ -776,6 +776,8 @@ static int strata_dir_open(struct inode *inode, struct file *file)
 	if (!df)
 		return -ENOMEM;
 	mutex_init(&df->lock);
+	lockdep_set_class(&df->lock, strata_lock_key(inode->i_sb,
+						     STRATA_LOCK_LISTING));
 	/* Pass-through is decided now: lseek depends on it. */
 	err = strata_dir_try_pass(file->f_path.dentry, df);
 	if (err < 0) {

@@ -569,6 +569,20 @@ int strata_setattr(strata_idmap_t *idmap, struct dentry *dentry,
 		   struct iattr *attr);
 void strata_copyattr(struct inode *inode);
 
+/* lockdep.c */
+enum strata_lock_kind {
+	STRATA_LOCK_DIR,	/* i_rwsem of a directory */
+	STRATA_LOCK_INODE,	/* i_rwsem of anything else */
+	STRATA_LOCK_COPY,	/* strata_inode.copy_lock */
+	STRATA_LOCK_LISTING,	/* strata_dir_file.lock */
+	STRATA_LOCK_INDEX,	/* strata_fs.index_lock */
+	STRATA_LOCK_NR
+};
+
+struct lock_class_key *strata_lock_key(struct super_block *sb,
+				       enum strata_lock_kind kind);
+void strata_lockdep_inode(struct inode *inode);
+
 /* xattr.c */
 extern const struct xattr_handler *strata_xattr_handlers[];
 ssize_t strata_listxattr(struct dentry *dentry, char *list, size_t size);
