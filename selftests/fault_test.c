@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Injected failures (kmod/fault.c, debugfs strata/fail_*): with one in
- * ten allocations, copy-ups and whiteouts failing for this process, run
- * a mix of union operations (lookups, readdir, copy-up writes, renames,
+ * Injected failures: strata's own fault points (kmod/fault.c, debugfs
+ * strata/fail_*: one in ten of strata's allocations, copy-ups and
+ * whiteouts failing for this process) and, on a kernel that has it, the
+ * kernel's failslab (one in fifty slab allocations of this process,
+ * wherever they are: VFS, strata, branch filesystem).  Under each, run a
+ * mix of union operations (lookups, readdir, copy-up writes, renames,
  * unlinks, mkdir/rmdir, chmod, branch add/del, remounts) many times.
  * Every call must succeed or fail with an errno the operation can give;
  * with injection off again the union must be consistent, the lower
@@ -46,10 +49,80 @@ static long get_dbg(const char *name)
 	return atol(st_cat(path));
 }
 
-static void inject(int percent)
+/*
+ * Two injectors: strata's own fault points (any kernel), and the kernel's
+ * failslab (debug kernels), which fails slab allocations anywhere in the
+ * syscalls of this process: the VFS, strata and the branch filesystem.
+ */
+struct injector {
+	const char *name;
+	void (*set)(int percent);
+	long (*count)(void);
+};
+
+static void own_set(int percent)
 {
 	put_dbg("fail_pid", percent ? getpid() : 0);
 	put_dbg("fail_percent", percent);
+}
+
+static long own_count(void)
+{
+	return get_dbg("injected");
+}
+
+#define FAILSLAB "/sys/kernel/debug/failslab/"
+/* failslab counts down "times" with each failure it makes. */
+#define FAILSLAB_TIMES 100000000L
+
+static void failslab_set(int percent)
+{
+	int tries = 1000;
+
+	/* The write allocates too: turning it off may take a few tries. */
+	while (st_put("/proc/self/make-it-fail", percent ? "1" : "0") &&
+	       !percent && --tries)
+		;
+}
+
+static long failslab_count(void)
+{
+	return FAILSLAB_TIMES - atol(st_cat(FAILSLAB "times"));
+}
+
+static int failslab_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "task-filter", "Y" },		/* only make-it-fail tasks */
+		{ "ignore-gfp-wait", "N" },	/* GFP_KERNEL too */
+		{ "cache-filter", "N" },
+		{ "verbose", "0" },		/* no stack dump per failure */
+		{ "interval", "1" },
+		{ "space", "0" },
+		{ "probability", "2" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		if (st_put(st_fmt(FAILSLAB "%s", knobs[i][0]), knobs[i][1]))
+			return -1;
+	return st_put(FAILSLAB "times", st_fmt("%ld", FAILSLAB_TIMES));
+}
+
+static void failslab_off(void)
+{
+	st_put("/proc/self/make-it-fail", "0");
+	st_put(FAILSLAB "probability", "0");
+}
+
+static const struct injector own = { "strata fault points", own_set, own_count };
+static const struct injector failslab = { "failslab", failslab_set, failslab_count };
+
+static const struct injector *inj = &own;
+
+static void inject(int percent)
+{
+	inj->set(percent);
 }
 
 /* Errors an injected failure or an earlier one may explain. */
@@ -57,8 +130,11 @@ static bool allowed(int err)
 {
 	switch (err) {
 	case 0: case ENOMEM: case EIO: case ENOENT: case EEXIST:
-	case ENOTEMPTY: case EBUSY:
+	case ENOTEMPTY: case EBUSY: case ENOBUFS:
 		return true;
+	case ENOSPC:
+		/* tmpfs reports an inode it could not allocate so. */
+		return inj == &failslab;
 	}
 	return false;
 }
@@ -128,10 +204,13 @@ FIXTURE(fault) {
 
 FIXTURE_VARIANT(fault) {
 	const char *fs;
+	const struct injector *inj;
 };
 
-FIXTURE_VARIANT_ADD(fault, tmpfs) { .fs = "tmpfs" };
-FIXTURE_VARIANT_ADD(fault, ext4) { .fs = "ext4" };
+FIXTURE_VARIANT_ADD(fault, tmpfs) { .fs = "tmpfs", .inj = &own };
+FIXTURE_VARIANT_ADD(fault, ext4) { .fs = "ext4", .inj = &own };
+FIXTURE_VARIANT_ADD(fault, failslab_tmpfs) { .fs = "tmpfs", .inj = &failslab };
+FIXTURE_VARIANT_ADD(fault, failslab_ext4) { .fs = "ext4", .inj = &failslab };
 
 FIXTURE_SETUP(fault)
 {
@@ -139,8 +218,14 @@ FIXTURE_SETUP(fault)
 
 	if (!st_is_strata())
 		SKIP(return, "strata's own fault points");
-	if (access(DBG "fail_percent", W_OK))
+	inj = variant->inj;
+	if (inj == &own && access(DBG "fail_percent", W_OK))
 		SKIP(return, "no %s (debugfs)", DBG);
+	if (inj == &failslab && (access(FAILSLAB "probability", W_OK) ||
+				 access("/proc/self/make-it-fail", W_OK)))
+		SKIP(return, "no failslab (a kernel with CONFIG_FAILSLAB)");
+	if (inj == &failslab)
+		ASSERT_EQ(0, failslab_setup());
 	ST_PREPARE(variant->fs, "fault", self->dir);
 	ASSERT_EQ(0, nlsk_open(&self->s, 0));
 	ASSERT_EQ(0, resolve(&self->s, &self->f));
@@ -159,7 +244,10 @@ FIXTURE_SETUP(fault)
 
 FIXTURE_TEARDOWN_PARENT(fault)
 {
-	inject(0);
+	/* The parent: the test ran in a child, with its own inj. */
+	variant->inj->set(0);
+	if (variant->inj == &failslab)
+		failslab_off();
 	st_cleanup(self->dir);
 }
 
@@ -176,10 +264,10 @@ static int do_mount(struct __test_metadata *_metadata, const char *dir,
 TEST_F(fault, operations)
 {
 	const char *env = getenv("STRATA_FAULT_ITERS");
-	int iters = env ? atoi(env) : 600, i, bad = 0;
+	int iters = env ? atoi(env) : 600, i, k, bad = 0;
 	uint64_t lower = tree_hash(st_fmt("%s/l2", self->dir),
 				   tree_hash(st_fmt("%s/l1", self->dir), 1));
-	long injected = get_dbg("injected");
+	long injected = inj->count();
 	bool mounted = false;
 	char why[ST_PATH];
 
@@ -234,6 +322,10 @@ TEST_F(fault, operations)
 			uint32_t idx = 3, mode = STRATA_BRANCH_MODE_RR;
 			const char *l3 = st_fmt("%s/l3", self->dir);
 
+			if (mfd < 0) {
+				err = errno;
+				break;
+			}
 			req_init(&q, self->f.id, i & 8 ? STRATA_CMD_BRANCH_DEL :
 				 STRATA_CMD_BRANCH_ADD, NLM_F_ACK);
 			req_put(&q, STRATA_A_BRANCH_OP_MOUNT_FD, &mfd, sizeof(mfd));
@@ -270,10 +362,11 @@ TEST_F(fault, operations)
 	inject(0);
 	EXPECT_EQ(0, bad) TH_LOG("%s", why);
 	if (bad)
-		for (i = 0; i < 5; i++)
-			TH_LOG("top/d%d: %s", i, st_ls(st_fmt("%s/top/d%d", self->dir, i)));
-	injected = get_dbg("injected") - injected;
-	TH_LOG("%d operations, %ld failures injected", i, injected);
+		for (k = 0; k < 5; k++)
+			TH_LOG("top/d%d: %s", k, st_ls(st_fmt("%s/top/d%d", self->dir, k)));
+	injected = inj->count() - injected;
+	TH_LOG("%d operations, %ld failures injected by %s", i, injected,
+	       inj->name);
 	EXPECT_LT(20, injected);
 	if (!mounted)
 		ASSERT_EQ(0, do_mount(_metadata, self->dir, self->mnt));
