@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# qemu-run.sh [MODE] [--timeout SECS] [--idle SECS] [--keep-disks]
+# qemu-run.sh [MODE] [--timeout SECS] [--idle SECS] [--keep-disks] [--shard I/N]
 #             [--kernel IMAGE --modroot DIR] [--test-timeout SECS] KVER [OUTDIR]
 #
 # Boot /boot/vmlinuz-KVER with a strata initramfs and three branch disks.
@@ -19,6 +19,9 @@
 # --timeout seconds (default 1500) or when results.log has not grown for
 # --idle seconds (default 300), and names the test that was running.
 # --test-timeout: the guest's limit per test program (default 600).
+# --shard I/N: run only the I-th of N shares of the test programs (check
+# mode; I counts from 0), on disks of its own, so that N guests of one
+# kernel can run side by side.
 #
 # A kernel not installed under /boot (make check-debug's): --kernel gives
 # its image, --modroot the INSTALL_MOD_PATH holding lib/modules/KVER.
@@ -43,7 +46,7 @@ usage() {
 	exit 2
 }
 
-mode=check cmd='' timeout=1500 idle=300 keep_disks='' kernel='' test_timeout=''
+mode=check cmd='' timeout=1500 idle=300 keep_disks='' kernel='' test_timeout='' shard=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell) mode=shell ;;
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=${2:?}; shift ;;
 	--modroot) export STRATA_MODROOT=${2:?}; shift ;;
 	--test-timeout) test_timeout=${2:?}; shift ;;
+	--shard) shard=${2:?}; shift ;;
 	-h|--help) usage ;;
 	-*) echo "qemu-run: unknown option $1" >&2; usage ;;
 	*) break ;;
@@ -64,6 +68,10 @@ while [ $# -gt 0 ]; do
 done
 case $# in 1|2) ;; *) usage ;; esac
 kver=$1
+if [ -n "$shard" ] && ! [[ $shard =~ ^([0-9]+)/([0-9]+)$ && ${BASH_REMATCH[1]} -lt ${BASH_REMATCH[2]} ]]; then
+	echo "qemu-run: --shard wants I/N with 0 <= I < N, not $shard" >&2
+	exit 2
+fi
 # Interactive and demo runs must not overwrite the logs of the last check.
 outdir=$build/logs/$kver
 [ "$mode" = check ] || outdir+=/$mode
@@ -72,7 +80,7 @@ kernel=${kernel:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "qemu-run: $kernel not found" >&2; exit 1; }
 
 mkdir -p "$outdir"
-disks=$build/disks/$kver
+disks=$build/disks/$kver${shard:+-${shard%/*}}
 initrd=$build/initramfs/$kver.cpio.gz
 if [ -z "$keep_disks" ] || [ ! -f "$disks/btrfs.img" ]; then
 	"$top/scripts/mkdisks.sh" "$disks"
@@ -136,6 +144,7 @@ esac
 append="console=ttyS0,115200 panic=-1 panic_on_warn=0 loglevel=7 strata_mode=$mode"
 [ "$mode" != cmd ] || append+=" strata_cmd=$(printf '%s' "$cmd" | base64 -w0)"
 [ -z "$test_timeout" ] || append+=" strata_test_timeout=$test_timeout"
+[ -z "$shard" ] || append+=" strata_shard=$shard"
 
 console=$outdir/console.log
 results=$outdir/results.log
