@@ -724,15 +724,30 @@ int strata_copy_up_hl_index(struct dentry *dentry)
 	return err;
 }
 
+/*
+ * Give back the blocks a failed fill wrote into a stub.  XFS reserves
+ * blocks and quota for a hole punch (it may split extents), which a full
+ * filesystem or project quota refuses; a truncate to 0 needs no
+ * reservation anywhere, and the size is then set back.  Until that, a
+ * crash would leave the stub empty, with its record: reads still go to
+ * the lower file, only its size shows 0.
+ */
 static void strata_punch_stub(const struct path *stub, loff_t size)
 {
 	struct file *f = dentry_open(stub, O_WRONLY | O_LARGEFILE,
 				     current_cred());
+	int err;
 
 	if (IS_ERR(f))
 		return;
-	vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, size);
+	err = vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			    size);
 	fput(f);
+	if (err)
+		err = vfs_truncate(stub, 0) ?: vfs_truncate(stub, size);
+	if (err)
+		pr_warn_ratelimited("strata: %pd2: cannot give back the blocks of a failed copy (%d)\n",
+				    stub->dentry, err);
 }
 
 /*

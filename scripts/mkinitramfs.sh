@@ -6,13 +6,15 @@
 # Contents: static busybox with applet links, /init (selftests/guest/init),
 # the distro modules the guest needs plus their dependencies (resolved here,
 # on the host, and decompressed so busybox insmod can load them), strata.ko,
-# the helper with its shared libraries, and everything in build/selftests/.
+# the helper with its shared libraries, the guest scripts of selftests/guest/
+# (demo, mkoci, storecheck, vmroot) and everything in build/selftests/.
 # /strata/modules.load tells the guest what to insmod, in order.
 #
 # The archive is rebuilt only when one of its inputs changed (OUT.stamp).
 # STRATA_GUEST_TOOLS adds host programs (with their libraries) to the guest;
-# default: xfs_io, handy for reflink/fiemap checks, and dmsetup for the
-# EIO test.  STRATA_MODROOT: the modules of KVER are under
+# default: xfs_io, handy for reflink/fiemap checks, dmsetup for the
+# EIO test, mkfs.xfs and mkfs.ext4 for the quota images of quota_test.
+# STRATA_MODROOT: the modules of KVER are under
 # STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
 # scripts/debug-kernel.sh) instead of /lib/modules/KVER.
 set -euo pipefail
@@ -30,7 +32,8 @@ moddir=$modroot/lib/modules/$kver
 # generated from the kernel config), and those are not shipped.
 WANT_MODULES=(virtio_pci virtio_blk loop overlay ext4 xfs btrfs)
 # Loaded when the kernel has them; a test that needs one skips without it.
-OPTIONAL_MODULES=(dm_mod dm_flakey)
+# quota_v2: the quota file format of ext4's quota feature (quota_test).
+OPTIONAL_MODULES=(dm_mod dm_flakey quota_v2)
 
 [ -f "$moddir/modules.dep" ] || { echo "mkinitramfs: no modules for $kver in $moddir" >&2; exit 1; }
 busybox=$(command -v busybox) || { echo "mkinitramfs: busybox not found" >&2; exit 1; }
@@ -46,7 +49,7 @@ ko=$build/$kver/strata.ko
 helper=$build/userspace/strata
 tests=$build/selftests
 tools=()
-for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup}; do
+for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup mkfs.xfs mkfs.ext4}; do
 	p=$(command -v "$t" 2>/dev/null) && tools+=("$p")
 done
 
@@ -105,6 +108,7 @@ inputs() {
 	for f in "$0" "$top/selftests/guest/init" "$top/selftests/guest/demo.sh" \
 		 "$top/selftests/guest/mkoci.sh" "$top/selftests/guest/vmroot.sh" \
 		 "$top/selftests/guest/vmroot-init.sh" \
+		 "$top/selftests/guest/storecheck.sh" \
 		 "$busybox" "$helper" "${tools[@]}"; do
 		[ -e "$f" ] && stat -L -c '%n %s %Y' "$f"
 	done
@@ -131,6 +135,7 @@ mknod -m 600 dev/console c 5 1 2>/dev/null || true
 install -m 755 "$top/selftests/guest/init" init
 install -m 755 "$top/selftests/guest/demo.sh" strata/demo.sh
 install -m 755 "$top/selftests/guest/mkoci.sh" strata/mkoci.sh
+install -m 755 "$top/selftests/guest/storecheck.sh" strata/storecheck.sh
 install -m 644 "$top/selftests/guest/vmroot.sh" strata/vmroot.sh
 install -m 755 "$top/selftests/guest/vmroot-init.sh" strata/vmroot-init.sh
 

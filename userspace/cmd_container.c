@@ -270,17 +270,19 @@ int cmd_commit(int argc, char **argv)
 	img = image_load(&st, json_string_value(json_object_get(c, "image")));
 	if (!img)
 		goto out;
+	rw = container_top(&st, c);
 	if (target && !union_readonly(target)) {
 		/*
 		 * Live: the top becomes an rr layer while it is exported,
-		 * then a fresh rw top goes over it (live_commit.c).
+		 * then a fresh rw top goes over it (live_commit.c).  An rr
+		 * branch cannot become rw again, so a failed export would
+		 * leave the union read-only: check for room first.
 		 */
-		if (live_freeze(&lc, target))
+		if (live_room(&st, rw) || live_freeze(&lc, target))
 			goto out;
 		live = true;
 	}
 	/* Unmounted or mounted read-only, nobody writes the top. */
-	rw = container_top(&st, c);
 	lowers = image_layer_dirs(&st, img);
 	ret = layer_from_dir(&st, rw, target, lowers, layer) ? EXIT_FAILED :
 								EXIT_OK;

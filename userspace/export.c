@@ -136,7 +136,7 @@ static int write_data(struct export_ctx *c, int fd, const char *path)
 			return -1;
 		}
 		if (archive_write_data(c->a, c->buf, n) != n) {
-			err_msg(path, "%s", archive_error_string(c->a));
+			err_msg(path, "%s", archive_why(c->a));
 			return -1;
 		}
 		if (c->pg)
@@ -155,7 +155,7 @@ static int emit(struct export_ctx *c, struct archive_entry *e, int fd,
 	archive_entry_linkify(c->links, &e, &spare);
 	if (e) {
 		if (archive_write_header(c->a, e) != ARCHIVE_OK) {
-			err_msg(path, "%s", archive_error_string(c->a));
+			err_msg(path, "%s", archive_why(c->a));
 			ret = -1;
 		} else if (fd >= 0 && archive_entry_size(e) > 0) {
 			ret = write_data(c, fd, path);
@@ -449,11 +449,11 @@ int layer_export(const char *dir, const char *union_root,
 	archive_entry_linkresolver_set_strategy(c->links,
 		ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
 	if (archive_write_open_fd(c->a, fd) != ARCHIVE_OK) {
-		err_msg(dir, "%s", archive_error_string(c->a));
+		err_msg(dir, "%s", archive_why(c->a));
 	} else {
 		ret = walk(c, rootfd, ".", 0);
 		if (archive_write_close(c->a) != ARCHIVE_OK && !ret) {
-			err_msg(dir, "%s", archive_error_string(c->a));
+			err_msg(dir, "%s", archive_why(c->a));
 			ret = -1;
 		}
 	}

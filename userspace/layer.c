@@ -78,7 +78,7 @@ static int hash_blob(const char *blob, char blob_id[DIGEST_STR_LEN],
 	archive_read_support_format_raw(a);
 	if (archive_read_open(a, s, NULL, hash_read, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		err_msg(blob, "%s", archive_error_string(a));
+		err_msg(blob, "%s", archive_why(a));
 		goto out;
 	}
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
@@ -86,7 +86,7 @@ static int hash_blob(const char *blob, char blob_id[DIGEST_STR_LEN],
 		*size += len;
 	}
 	if (r != ARCHIVE_EOF) {
-		err_msg(blob, "%s", archive_error_string(a));
+		err_msg(blob, "%s", archive_why(a));
 		goto out;
 	}
 	/* Whatever follows the compressed stream still belongs to the blob. */
@@ -110,7 +110,7 @@ static struct archive *open_tar(const char *file)
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_filename(a, file, BLOCK) != ARCHIVE_OK) {
-		err_msg(file, "%s", archive_error_string(a));
+		err_msg(file, "%s", archive_why(a));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -140,7 +140,7 @@ static int check_tar(const char *file, const char *obj, bool privileged)
 			break;
 	}
 	if (r != ARCHIVE_EOF) {
-		err_msg(obj, "%s", archive_error_string(a));
+		err_msg(obj, "%s", archive_why(a));
 		goto out;
 	}
 	ret = 0;
@@ -197,17 +197,17 @@ static int unpack_tar(const char *file, const char *obj, bool privileged,
 		if (archive_write_header(w, e) != ARCHIVE_OK ||
 		    copy_data(a, w, pg) || archive_write_finish_entry(w) != ARCHIVE_OK) {
 			err_msg(obj, "entry %s: %s", archive_entry_pathname(e),
-				archive_error_string(w) ?: archive_error_string(a));
+				archive_error_string(w) ? archive_why(w) : archive_why(a));
 			goto out;
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		err_msg(obj, "%s", archive_error_string(a));
+		err_msg(obj, "%s", archive_why(a));
 		goto out;
 	}
 	/* Directory times and modes are fixed up here. */
 	if (archive_write_close(w) != ARCHIVE_OK) {
-		err_msg(obj, "%s", archive_error_string(w));
+		err_msg(obj, "%s", archive_why(w));
 		goto out;
 	}
 	ret = 0;

@@ -8,10 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -30,6 +33,56 @@ static char *next_top(json_t *c)
 		n = strtoul(t + 3, NULL, 10);
 	snprintf(s, sizeof(s), "rw.%lu", n + 1);
 	return xstrdup(s);
+}
+
+/* What the tar of a tree takes: nftw() has no argument for its callback. */
+static uint64_t room_bytes, room_entries;
+
+static int room_add(const char *path, const struct stat *sb, int type,
+		    struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	room_entries++;
+	/* A pax header of up to two blocks, the data padded to blocks. */
+	room_bytes += 1024;
+	if (type == FTW_F && S_ISREG(sb->st_mode))
+		room_bytes += (sb->st_size + 511) & ~(uint64_t)511;
+	return 0;
+}
+
+int live_room(const struct store *st, const char *top)
+{
+	char *tmp = store_path(st, "tmp");
+	uint64_t need, avail;
+	struct statvfs sv;
+	int ret = -1;
+
+	room_bytes = room_entries = 0;
+	/* A walk that fails finds out nothing: the commit will say why. */
+	if (nftw(top, room_add, 32, FTW_PHYS) || statvfs(tmp, &sv)) {
+		ret = 0;
+		goto out;
+	}
+	/* Project quotas show in statvfs of a directory they cover. */
+	need = 2 * room_bytes + (1 << 20);
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (need > avail) {
+		err_msg(tmp, "not enough room for the commit: about %llu MiB needed, %llu MiB available; nothing changed",
+			(unsigned long long)(need >> 20),
+			(unsigned long long)(avail >> 20));
+		goto out;
+	}
+	if (sv.f_files && 2 * room_entries > sv.f_favail) {
+		err_msg(tmp, "not enough inodes for the commit: about %llu needed, %llu available; nothing changed",
+			(unsigned long long)(2 * room_entries),
+			(unsigned long long)sv.f_favail);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	return ret;
 }
 
 int live_freeze(struct live_commit *lc, const char *target)

@@ -18,6 +18,13 @@ struct live_commit {
 };
 
 /*
+ * Whether the store has room to commit @top: its tar and its unpacked
+ * copy, about twice the size of its files, and an inode per entry for
+ * each.  0, or -1 after printing why.  Checked before live_freeze(),
+ * since a failure after it leaves the union read-only.
+ */
+int live_room(const struct store *st, const char *top);
+/*
  * Make the rw top of the union on @target an rr layer (the union is
  * read-only until live_new_top()).  0, or -1 after printing why; then
  * nothing changed (EBUSY: files open for writing).

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <archive.h>
 
 #include "util.h"
 
@@ -128,5 +129,21 @@ char *read_small_file(const char *path)
 	while (len && buf[len - 1] == '\n')
 		len--;
 	buf[len] = '\0';
+	return buf;
+}
+
+const char *archive_why(struct archive *a)
+{
+	static char buf[512];
+	const char *msg = archive_error_string(a) ?: "unknown error";
+	int e = archive_errno(a);
+
+	/*
+	 * libarchive's own codes stand for no system error: -1 (misc),
+	 * EILSEQ (bad format) and EINVAL (wrong use).
+	 */
+	if (e <= 0 || e == EILSEQ || e == EINVAL || strstr(msg, strerror(e)))
+		return msg;
+	snprintf(buf, sizeof(buf), "%s: %s", msg, strerror(e));
 	return buf;
 }

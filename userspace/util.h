@@ -26,6 +26,13 @@ void err_msg(const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "strata: <object>: <strerror(errnum)>" on stderr. */
 void err_errno(const char *object, int errnum);
+struct archive;
+/*
+ * libarchive's message for the last error of @a, with the system's reason
+ * when it has one the message does not give already ("Write failed: No
+ * space left on device").  A static buffer, valid until the next call.
+ */
+const char *archive_why(struct archive *a);
 /* "strata: <object>: warning: <cause...>" on stderr. */
 void warn_msg(const char *object, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

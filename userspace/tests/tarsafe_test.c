@@ -4,6 +4,7 @@
  * are refused with the entry named, and nothing is written.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,4 +229,23 @@ TEST(tarsafe_good_tar_kept)
 	free(q);
 	free(dir);
 	free(tar);
+}
+
+/* libarchive's messages get the system's reason, once, when there is one. */
+TEST(archive_why_errno)
+{
+	struct archive *a = archive_write_new();
+
+	archive_set_error(a, ENOSPC, "Write error");
+	CHECK_STR(archive_why(a), "Write error: No space left on device");
+	archive_set_error(a, EDQUOT, "Write failed");
+	CHECK_STR(archive_why(a), "Write failed: Disk quota exceeded");
+	archive_set_error(a, ENOENT, "Failed to open 'x': No such file or directory");
+	CHECK_STR(archive_why(a), "Failed to open 'x': No such file or directory");
+	/* Format errors (EILSEQ) and libarchive's own -1 stand alone. */
+	archive_set_error(a, EILSEQ, "Damaged tar archive");
+	CHECK_STR(archive_why(a), "Damaged tar archive");
+	archive_set_error(a, -1, "Truncated input");
+	CHECK_STR(archive_why(a), "Truncated input");
+	archive_write_free(a);
 }
