@@ -11,10 +11,10 @@
 #
 # The archive is rebuilt only when one of its inputs changed (OUT.stamp).
 # STRATA_GUEST_TOOLS adds host programs (with their libraries) to the guest;
-# default: xfs_io, handy for reflink/fiemap checks, and dmsetup for the
-# EIO test.  STRATA_MODROOT: the modules of KVER are under
-# STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
-# scripts/debug-kernel.sh) instead of /lib/modules/KVER.
+# default: xfs_io, handy for reflink/fiemap checks, dmsetup for the EIO
+# test and stress-ng for stress_ng_test.sh.  STRATA_MODROOT: the modules
+# of KVER are under STRATA_MODROOT/lib/modules/KVER (a kernel not
+# installed, see scripts/debug-kernel.sh) instead of /lib/modules/KVER.
 set -euo pipefail
 
 usage() { echo "usage: $0 KVER OUT.cpio.gz" >&2; exit 2; }
@@ -46,7 +46,7 @@ ko=$build/$kver/strata.ko
 helper=$build/userspace/strata
 tests=$build/selftests
 tools=()
-for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup}; do
+for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup stress-ng}; do
 	p=$(command -v "$t" 2>/dev/null) && tools+=("$p")
 done
 
