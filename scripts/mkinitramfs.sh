@@ -12,10 +12,10 @@
 #
 # The archive is rebuilt only when one of its inputs changed (OUT.stamp).
 # STRATA_GUEST_TOOLS adds host programs (with their libraries) to the guest;
-# default: xfs_io, handy for reflink/fiemap checks, dmsetup for the
-# EIO test, mkfs.xfs and mkfs.ext4 for the quota images of quota_test.
-# STRATA_MODROOT: the modules of KVER are under
-# STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
+# default: xfs_io, handy for reflink/fiemap checks, dmsetup for the EIO
+# test, mkfs.xfs and mkfs.ext4 for the quota images of quota_test, and
+# stress-ng for stress_ng_test.sh.  STRATA_MODROOT: the modules of KVER
+# are under STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
 # scripts/debug-kernel.sh) instead of /lib/modules/KVER.
 set -euo pipefail
 
@@ -49,7 +49,7 @@ ko=$build/$kver/strata.ko
 helper=$build/userspace/strata
 tests=$build/selftests
 tools=()
-for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup mkfs.xfs mkfs.ext4}; do
+for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup mkfs.xfs mkfs.ext4 stress-ng}; do
 	p=$(command -v "$t" 2>/dev/null) && tools+=("$p")
 done
 
