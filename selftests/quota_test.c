@@ -347,16 +347,28 @@ FIXTURE_SETUP(qt)
 	else
 		mkfs = st_fmt("mkfs.ext4 -q -F -b 4096 -O quota,project -E nodiscard %s",
 			      img);
-	if (run(mkfs))
+	/*
+	 * A setup that skips gets no teardown: what it made goes now, or
+	 * the images (mkfs writes XFS's 64 MB log) fill the scratch tmpfs.
+	 */
+	if (run(mkfs)) {
+		st_cleanup(self->dir);
 		SKIP(return, "cannot make the %s image (mkfs missing?): %s", variant->fs, mkfs);
+	}
 	lfd = loop_attach(img, dev, sizeof(dev));
 	free(img);
-	if (lfd < 0)
-		SKIP(return, "no loop device: %s", strerror(errno));
+	if (lfd < 0) {
+		int e = errno;
+
+		st_cleanup(self->dir);
+		SKIP(return, "no loop device: %s", strerror(e));
+	}
 	if (mount(dev, self->qfs, variant->fs, 0, "prjquota")) {
 		int e = errno;
 
+		ioctl(lfd, LOOP_CLR_FD, 0);
 		close(lfd);
+		st_cleanup(self->dir);
 		SKIP(return, "mount %s -o prjquota: %s (kernel without quota support?)",
 		     variant->fs, strerror(e));
 	}
@@ -380,8 +392,13 @@ FIXTURE_SETUP(qt)
 	{
 		struct if_dqblk dq;
 
-		if (get_quota(self->qfd, &dq))
-			SKIP(return, "Q_GETQUOTA on %s: %s", variant->fs, strerror(errno));
+		if (get_quota(self->qfd, &dq)) {
+			int e = errno;
+
+			close(self->qfd);
+			st_cleanup(self->dir);
+			SKIP(return, "Q_GETQUOTA on %s: %s", variant->fs, strerror(e));
+		}
 	}
 	ST_OK(drop_sys_resource());
 	ASSERT_LT(0, asprintf(&self->opts, "whiteout=%s%s%s", variant->wh,
