@@ -55,90 +55,9 @@ static const char *sorted_list(const char **items)
 	return out;
 }
 
-/*
- * One line per object below @root, sorted by path: type, mode, owner,
- * size, content hash, link target, device, mtime (with ns) and every
- * xattr the caller can read.  Atimes are left out: reading a file is
- * allowed to change them.
- */
-static void snap_walk(FILE *out, const char *root, const char *rel, bool xattrs)
-{
-	struct dirent **names;
-	int n, i;
-
-	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
-		char *path, *r;
-		struct stat st;
-
-		if (!strcmp(nm, ".") || !strcmp(nm, "..")) {
-			free(names[i]);
-			continue;
-		}
-		r = strdup(st_fmt("%s/%s", rel, nm));
-		path = strdup(st_fmt("%s%s", root, r));
-		free(names[i]);
-		if (lstat(path, &st)) {
-			fprintf(out, "%s <lstat %s>\n", r, strerrorname_np(errno));
-			goto next;
-		}
-		fprintf(out, "%s %c %o %u:%u mt=%lld.%09ld", r, st_type_char(st.st_mode),
-			st.st_mode & 07777, st.st_uid, st.st_gid,
-			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-		if (S_ISREG(st.st_mode)) {
-			off_t sz = 0;
-			uint64_t h = st_hash_file(path, &sz);
-
-			fprintf(out, " size=%lld h=%016llx", (long long)st.st_size,
-				(unsigned long long)h);
-		} else if (S_ISLNK(st.st_mode)) {
-			char t[4096];
-			ssize_t l = readlink(path, t, sizeof(t) - 1);
-
-			fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			fprintf(out, " dev=%u,%u", major(st.st_rdev), minor(st.st_rdev));
-		}
-		if (xattrs) {
-			char list[8192], val[8192], *x;
-			ssize_t ll = llistxattr(path, list, sizeof(list));
-			char *sorted[256];
-			int k = 0, j;
-
-			for (x = list; ll > 0 && x < list + ll && k < 256; x += strlen(x) + 1)
-				sorted[k++] = x;
-			qsort(sorted, k, sizeof(*sorted), cmp_strp);
-			for (j = 0; j < k; j++) {
-				ssize_t vl = lgetxattr(path, sorted[j], val, sizeof(val));
-
-				fprintf(out, " x:%s=%016llx", sorted[j], vl < 0 ? 0ULL :
-					(unsigned long long)st_hash(val, vl, 0));
-			}
-		}
-		fputc('\n', out);
-		if (S_ISDIR(st.st_mode))
-			snap_walk(out, root, r, xattrs);
-next:
-		free(path);
-		free(r);
-	}
-	free(names);
-}
-
 static char *snap(const char *root)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	snap_walk(f, root, "", true);
-	fclose(f);
-	return buf;
+	return st_snapshot(root, ST_SNAP_XATTRS, NULL);
 }
 
 /* 0 when equal; otherwise print the first differing lines and return 1. */

@@ -122,6 +122,16 @@ int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
  * ".wh..wh.work" and ".wh..wh.index".
  */
 const char *st_ls_nowork(const char *dir);
+/*
+ * One line per object below @root (the top-level entry @skip left out),
+ * sorted by path: type, mode, owner, mtime with ns, size and content
+ * hash, link target, device; with ST_SNAP_NLINK the link count of
+ * non-directories, with ST_SNAP_XATTRS every readable xattr.  Atimes are
+ * left out: reading is allowed to change them.  malloc()ed.
+ */
+#define ST_SNAP_XATTRS	1u
+#define ST_SNAP_NLINK	2u
+char *st_snapshot(const char *root, unsigned int flags, const char *skip);
 
 /* ---- privileges ---- */
 /* Run @fn in a child with uid/gid @id and no capabilities; its return value

@@ -970,3 +970,86 @@ const char *st_ls_nowork(const char *dir)
 	}
 	return st_fmt("%s", s);
 }
+
+static void snapshot_walk(FILE *out, const char *root, const char *rel,
+			  unsigned int flags, const char *skip)
+{
+	struct dirent **names;
+	int n, i;
+
+	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
+	if (n < 0) {
+		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		char *path, *r;
+		struct stat st;
+
+		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
+		    (skip && !*rel && !strcmp(nm, skip))) {
+			free(names[i]);
+			continue;
+		}
+		r = strdup(st_fmt("%s/%s", rel, nm));
+		path = strdup(st_fmt("%s%s", root, r));
+		free(names[i]);
+		if (lstat(path, &st)) {
+			fprintf(out, "%s <lstat %s>\n", r, strerrorname_np(errno));
+			goto next;
+		}
+		fprintf(out, "%s %c %o %u:%u mt=%lld.%09ld", r, st_type_char(st.st_mode),
+			st.st_mode & 07777, st.st_uid, st.st_gid,
+			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+		/* A merged directory's count changes when it is copied up. */
+		if ((flags & ST_SNAP_NLINK) && !S_ISDIR(st.st_mode))
+			fprintf(out, " n%lu", (unsigned long)st.st_nlink);
+		if (S_ISREG(st.st_mode)) {
+			fprintf(out, " size=%lld h=%016llx", (long long)st.st_size,
+				(unsigned long long)st_hash_file(path, NULL));
+		} else if (S_ISLNK(st.st_mode)) {
+			char t[4096];
+			ssize_t l = readlink(path, t, sizeof(t) - 1);
+
+			fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			fprintf(out, " dev=%u,%u", major(st.st_rdev), minor(st.st_rdev));
+		}
+		if (flags & ST_SNAP_XATTRS) {
+			char list[8192], val[8192], *x, *sorted[256];
+			ssize_t ll = llistxattr(path, list, sizeof(list));
+			int k = 0, j;
+
+			for (x = list; ll > 0 && x < list + ll && k < 256; x += strlen(x) + 1)
+				sorted[k++] = x;
+			qsort(sorted, k, sizeof(*sorted), cmp_str);
+			for (j = 0; j < k; j++) {
+				ssize_t vl = lgetxattr(path, sorted[j], val, sizeof(val));
+
+				fprintf(out, " x:%s=%016llx", sorted[j], vl < 0 ? 0ULL :
+					(unsigned long long)st_hash(val, vl, 0));
+			}
+		}
+		fputc('\n', out);
+		if (S_ISDIR(st.st_mode))
+			snapshot_walk(out, root, r, flags, NULL);
+next:
+		free(path);
+		free(r);
+	}
+	free(names);
+}
+
+char *st_snapshot(const char *root, unsigned int flags, const char *skip)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	snapshot_walk(f, root, "", flags, skip);
+	fclose(f);
+	return buf;
+}
