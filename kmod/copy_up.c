@@ -437,8 +437,15 @@ static struct dentry *strata_build_temp(struct strata_copy_ctx *c)
 	return temp;
 }
 
-/* The union inode found by lookups under its index entry from now on. */
-static void strata_hl_rehash(struct inode *inode, struct inode *key)
+/*
+ * The union inode found by lookups under @key (its copy in the rw branch,
+ * or its index entry) from now on; they look an object with a copy up by
+ * that (strata_get_inode()).  Otherwise the next lookup of a copied-up
+ * directory would make a second inode, and d_splice_alias() would move
+ * the subdirectories in use from the first one's dentry to the second's
+ * (failing with ESTALE when its trylocks fail).
+ */
+static void strata_rehash(struct inode *inode, struct inode *key)
 {
 	if (STRATA_I(inode)->real == key)
 		return;
@@ -501,7 +508,7 @@ static int strata_copy_up_indexed(struct strata_copy_ctx *c)
 	}
 	err = strata_copy_up_link(c, idx);
 	if (!err)
-		strata_hl_rehash(inode, d_inode(idx));
+		strata_rehash(inode, d_inode(idx));
 	/* As in strata_copy_up_locked(): a stub's full copy has its data. */
 	if (!err && idx == temp && !c->meta && strata_is_metacopy(inode))
 		/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
@@ -556,6 +563,7 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 		WRITE_ONCE(STRATA_I(inode)->upper_br, rw);
 		/* Pairs with smp_load_acquire() in strata_inode_upper(). */
 		smp_store_release(&STRATA_I(inode)->upper, d_inode(temp));
+		strata_rehash(inode, d_inode(temp));
 	}
 	strata_entry_set_upper(e, temp, rw);
 	/*
@@ -673,8 +681,16 @@ out:
 
 static int strata_copy_up_mode(struct dentry *dentry, unsigned int flags)
 {
+	struct dentry *dir = d_is_dir(dentry) ? dget(dentry) :
+						dget_parent(dentry);
 	int err;
 
+	/*
+	 * A directory reached through a descriptor may have a stack from
+	 * before a branch change; what is written below it must not be.
+	 */
+	strata_refresh_dir(dir);
+	dput(dir);
 	/* Also refuses a dentry a branch change left behind. */
 	err = strata_check_upper(dentry);
 	while (!err && !strata_upper(dentry)) {

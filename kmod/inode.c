@@ -245,6 +245,18 @@ static int strata_inode_test(struct inode *inode, void *real)
 	       strata_branch_pos(strata_table(sfs), si->lowerdata.br) != UINT_MAX;
 }
 
+/* Would a lookup that found stack @e get @inode, a directory, again? */
+bool strata_dir_inode_matches(struct inode *inode,
+			      const struct strata_entry *e)
+{
+	struct dentry *top = strata_entry_upper(e);
+
+	if (!top && e->nr)
+		top = e->r[0].dentry;
+	return top && d_is_dir(top) && S_ISDIR(inode->i_mode) &&
+	       strata_inode_test(inode, d_inode(top));
+}
+
 static int strata_inode_set(struct inode *inode, void *real)
 {
 	STRATA_I(inode)->real = real;

@@ -294,12 +294,15 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 	struct super_block *sb = dir->i_sb;
 	struct strata_entry *e;
 	struct inode *inode = NULL;
+	struct dentry *alias;
 	int err;
 
 	if (strata_is_reserved_name(dentry->d_name.name, dentry->d_name.len))
 		return d_splice_alias(NULL, dentry);
 
 	atomic64_inc(&STRATA_FS(sb)->stats.lookups);
+	/* A parent reached through a descriptor was not revalidated. */
+	strata_refresh_dir(dentry->d_parent);
 	/*
 	 * The parent's stack is right as of the branch change count in its
 	 * d_time; so is what is found in it.  Read it before the stack.
@@ -316,7 +319,16 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 		}
 		dentry->d_fsdata = e;
 	}
-	return d_splice_alias(inode, dentry);
+	alias = d_splice_alias(inode, dentry);
+	/*
+	 * The directory's old dentry, still in use, came back: it takes
+	 * the stack just built (refresh.c).  @dentry is dropped unseen.
+	 */
+	if (e && !IS_ERR_OR_NULL(alias) && alias->d_fsdata != e) {
+		dentry->d_fsdata = NULL;
+		strata_adopt_entry(alias, e, dentry->d_time);
+	}
+	return alias;
 }
 
 /*

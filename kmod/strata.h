@@ -169,6 +169,7 @@ struct strata_entry {
 	struct strata_branch *upper_br;	/* the rw branch of @upper */
 	struct strata_branch *stop;
 	struct list_head retired;	/* pinned root entries, replaced */
+	struct strata_entry *older;	/* replaced by this one (refresh.c) */
 	bool pinned;
 	unsigned int nr;
 	struct strata_real r[];
@@ -521,6 +522,12 @@ unsigned int strata_index_first(struct super_block *sb, struct strata_entry *e,
 				const struct qstr *name);
 void strata_index_free(struct strata_name_index *idx);
 
+/* refresh.c */
+bool strata_dentry_current(struct dentry *dentry);
+void strata_refresh_dir(struct dentry *dir);
+void strata_adopt_entry(struct dentry *dentry, struct strata_entry *e,
+			unsigned long time);
+
 /* namei.c */
 struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 			     unsigned int flags);
@@ -535,6 +542,8 @@ u64 strata_ino(struct strata_fs *sfs, u64 real_ino,
 	       const struct strata_branch *br);
 struct inode *strata_get_inode(struct super_block *sb,
 			       const struct strata_entry *e);
+bool strata_dir_inode_matches(struct inode *inode,
+			      const struct strata_entry *e);
 int strata_inode_cache_init(void);
 void strata_inode_cache_exit(void);
 struct inode *strata_alloc_inode(struct super_block *sb);

@@ -32,20 +32,22 @@ void strata_real_drop(struct strata_real *r)
 
 void strata_entry_free(struct strata_entry *e)
 {
+	struct strata_entry *older;
 	unsigned int i;
 
-	if (!e)
-		return;
-	strata_index_free(e->index);
-	if (!e->pinned) {
-		struct strata_real up = { e->upper, e->upper_br };
+	for (; e; e = older) {
+		older = e->older;
+		strata_index_free(e->index);
+		if (!e->pinned) {
+			struct strata_real up = { e->upper, e->upper_br };
 
-		strata_real_drop(&up);
-		for (i = 0; i < e->nr; i++)
-			strata_real_drop(&e->r[i]);
+			strata_real_drop(&up);
+			for (i = 0; i < e->nr; i++)
+				strata_real_drop(&e->r[i]);
+		}
+		/* RCU path walk may still be reading the stack in d_revalidate. */
+		kvfree_rcu(e, rcu);
 	}
-	/* RCU path walk may still be reading the stack in d_revalidate. */
-	kvfree_rcu(e, rcu);
 }
 
 /*
@@ -145,10 +147,11 @@ struct dentry *strata_d_real(struct dentry *dentry, bool data)
 static int strata_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
-	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
 	/* Pairs with smp_store_release() in strata_publish(). */
 	u64 gen = smp_load_acquire(&sfs->gen);
-	u64 seen = READ_ONCE(dentry->d_time);
+	/* The count, then the stack it vouches for (strata_adopt_entry()). */
+	u64 seen = smp_load_acquire(&dentry->d_time);
+	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
 	struct dentry *upper;
 	unsigned int i;
 	int ret;
