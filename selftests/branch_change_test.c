@@ -5,7 +5,8 @@
  *
  *   - add a lower branch under a busy union: its files appear, names
  *     looked up (and missed) before are found, open files keep working,
- *     a branch added below a file that hides it changes nothing
+ *     a branch added below a file that hides it changes nothing; also
+ *     below a directory held open, by path and relative to the descriptor
  *   - remove an idle branch (its files go) and a busy one (EBUSY while a
  *     file of it is open or a directory of it is a working directory)
  *   - modes: ro <-> rr; the rw top to rr (EBUSY with a writer), the union
@@ -169,6 +170,62 @@ TEST_F(br, add_lower_branch)
 	EXPECT_STREQ("a1", buf);
 	close(fd);
 	EXPECT_STREQ("a:f,b:f,d:d", st_ls_nowork(self->mnt));
+}
+
+/*
+ * A directory still in use when a branch is added: its dentry outlives
+ * the revalidation that drops it.  Walked to by path it comes back, and
+ * a lookup relative to a descriptor starts from it unrevalidated; both
+ * must see the new branch.
+ */
+TEST_F(br, held_dir_sees_added_branches)
+{
+	struct stat st;
+	int dfd;
+
+	ST_OK(st_put(D("l3/d/z"), "z3"));
+	ASSERT_STREQ("x:f", st_ls(M("d")));
+	dfd = open(M("d"), O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	/* Cached misses below the held directory. */
+	ASSERT_EQ(-1, fstatat(dfd, "y", &st, AT_SYMLINK_NOFOLLOW));
+	ASSERT_EQ(-1, fstatat(dfd, "z", &st, AT_SYMLINK_NOFOLLOW));
+
+	/* Walked to by path: the old dentry takes the new stack. */
+	ASSERT_EQ(0, ADD(D("l2"), STRATA_BRANCH_MODE_RO, 2)) TH_LOG("%s", self->msg);
+	EXPECT_STREQ("x:f,y:f", st_ls(M("d")));
+	EXPECT_STREQ("y2", st_cat(M("d/y")));
+	EXPECT_EQ(0, fstatat(dfd, "y", &st, AT_SYMLINK_NOFOLLOW));
+
+	/* Relative to the descriptor only, no path walk in between. */
+	ASSERT_EQ(0, ADD(D("l3"), STRATA_BRANCH_MODE_RO, 3)) TH_LOG("%s", self->msg);
+	EXPECT_EQ(0, fstatat(dfd, "z", &st, AT_SYMLINK_NOFOLLOW));
+	EXPECT_STREQ("z3", st_cat(st_fmt("/proc/self/fd/%d/z", dfd)));
+	EXPECT_STREQ("x:f,y:f,z:f", st_ls(M("d")));
+	close(dfd);
+}
+
+/*
+ * A lower directory copied up while in use: the next lookup of its name
+ * must find the same inode, so that its dentry in use comes back rather
+ * than a second dentry (and inode) for the same directory.
+ */
+TEST_F(br, copied_up_dir_keeps_its_dentry)
+{
+	char link[ST_PATH + 32] = "";
+	int dfd;
+
+	dfd = open(M("d"), O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	ST_OK(st_put(M("d/new"), "n"));
+	/* Drop every dentry of the union by a change that hits them all. */
+	ASSERT_EQ(0, ADD(D("l2"), STRATA_BRANCH_MODE_RO, 2)) TH_LOG("%s", self->msg);
+	EXPECT_STREQ("new:f,x:f,y:f", st_ls(M("d")));
+	ASSERT_LT(0, readlink(st_fmt("/proc/self/fd/%d", dfd), link,
+			      sizeof(link) - 1));
+	EXPECT_STREQ(M("d"), link);
+	EXPECT_STREQ("n", st_cat(st_fmt("/proc/self/fd/%d/new", dfd)));
+	close(dfd);
 }
 
 TEST_F(br, add_at_positions)
