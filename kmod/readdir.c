@@ -688,6 +688,9 @@ static int strata_iterate(struct file *file, struct dir_context *ctx)
 	loff_t i;
 	int err = 0;
 
+	/* A listing made now shows the branches as they are now. */
+	if (ctx->pos == 0)
+		strata_refresh_dir(file->f_path.dentry);
 	mutex_lock(&df->lock);
 	if (!df->ready || ctx->pos == 0) {
 		err = strata_dir_try_pass(file->f_path.dentry, df);

@@ -6,7 +6,8 @@
  *   - add a lower branch under a busy union: its files appear, names
  *     looked up (and missed) before are found, open files keep working,
  *     a branch added below a file that hides it changes nothing; also
- *     below a directory held open, by path and relative to the descriptor
+ *     below a directory held open, by path, relative to the descriptor and
+ *     in a listing read from it
  *   - remove an idle branch (its files go) and a busy one (EBUSY while a
  *     file of it is open or a directory of it is a working directory)
  *   - modes: ro <-> rr; the rw top to rr (EBUSY with a writer), the union
@@ -172,6 +173,24 @@ TEST_F(br, add_lower_branch)
 	EXPECT_STREQ("a:f,b:f,d:d", st_ls_nowork(self->mnt));
 }
 
+/* Does a listing of @dfd read from its start (a rewind) show @name? */
+static bool fd_lists(int dfd, const char *name)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	/* The copy shares the open file: the rewind is @dfd's own. */
+	d = fdopendir(dup(dfd));
+	if (!d)
+		return false;
+	rewinddir(d);
+	while ((de = readdir(d)))
+		found |= !strcmp(de->d_name, name);
+	closedir(d);
+	return found;
+}
+
 /*
  * A directory still in use when a branch is added: its dentry outlives
  * the revalidation that drops it.  Walked to by path it comes back, and
@@ -201,7 +220,13 @@ TEST_F(br, held_dir_sees_added_branches)
 	ASSERT_EQ(0, ADD(D("l3"), STRATA_BRANCH_MODE_RO, 3)) TH_LOG("%s", self->msg);
 	EXPECT_EQ(0, fstatat(dfd, "z", &st, AT_SYMLINK_NOFOLLOW));
 	EXPECT_STREQ("z3", st_cat(st_fmt("/proc/self/fd/%d/z", dfd)));
-	EXPECT_STREQ("x:f,y:f,z:f", st_ls(M("d")));
+
+	/* A rewound listing of the descriptor, before any lookup. */
+	ST_OK(st_put(D("l4/d/w"), "w4"));
+	EXPECT_FALSE(fd_lists(dfd, "w"));
+	ASSERT_EQ(0, ADD(D("l4"), STRATA_BRANCH_MODE_RO, 4)) TH_LOG("%s", self->msg);
+	EXPECT_TRUE(fd_lists(dfd, "w"));
+	EXPECT_STREQ("w:f,x:f,y:f,z:f", st_ls(M("d")));
 	close(dfd);
 }
 
