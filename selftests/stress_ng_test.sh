@@ -17,8 +17,7 @@
 #     links, mkdir, removing an opaque directory), every operation applied
 #     to a model copy of the tree too; no call may fail
 #   - a reader walks the union (find, ls -lR, cat of every file); only
-#     ENOENT (a name renamed or removed meanwhile) may come back, and
-#     ESTALE from find, which is known and counted (see below)
+#     ENOENT (a name renamed or removed meanwhile) may come back
 #   - a branch changer adds a read-only branch below the top, switches
 #     its mode and that of the base branch, and removes it again; only
 #     EBUSY (the branch is in use) may come back
@@ -416,13 +415,7 @@ run_fs() { # FS GROUPS SECONDS INSTANCES WHITEOUT
 	bad_lines "$dir/mut1.log" '^ok$'
 	result $? "$fs: second mutator, none failed${why:+ (first: $why)}"
 	passes=$(grep -c '^pass$' "$dir/read.log")
-	# Known and not fixed yet: once in about six runs on 6.1, find got
-	# ESTALE from lstat of unchanged lower files (cause not found, see
-	# Documentation/testing.rst); tolerated, but counted.
-	estale=$(grep -c 'Stale file handle' "$dir/read.log")
-	[ "$estale" = 0 ] ||
-		echo "# $fs: reader: $estale ESTALE (known, see Documentation/testing.rst)"
-	ok_re='^pass$|No such file or directory|^\[[a-z]*\] find: .*: Stale file handle$'
+	ok_re='^pass$|No such file or directory'
 	why=$(first_bad "$dir/read.log" "$ok_re")
 	check "$fs: reader: $passes passes, only ENOENT${why:+ (first: $why)}" \
 		bad_lines "$dir/read.log" "$ok_re"
