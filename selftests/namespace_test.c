@@ -57,64 +57,32 @@ static const char *opaque_of(const char *dir)
 	return st_fmt("%s", out);
 }
 
-static void view_walk(FILE *out, const char *root, const char *rel)
+static bool view_line(FILE *out, const char *rel, const char *path,
+		      const struct stat *st, void *arg)
 {
-	struct dirent **names;
-	int n, i;
+	(void)arg;
+	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
+		st->st_mode & 07777, st->st_uid, st->st_gid);
+	if (S_ISREG(st->st_mode))
+		fprintf(out, " n%lu s%lld %016llx", (unsigned long)st->st_nlink,
+			(long long)st->st_size,
+			(unsigned long long)st_hash_file(path, NULL));
+	if (S_ISLNK(st->st_mode)) {
+		char t[1024];
+		ssize_t l = readlink(path, t, sizeof(t));
 
-	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
-		return;
+		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
 	}
-	for (i = 0; i < n; i++) {
-		char *r, *path;
-		struct stat st;
-
-		if (!strcmp(names[i]->d_name, ".") || !strcmp(names[i]->d_name, "..")) {
-			free(names[i]);
-			continue;
-		}
-		r = strdup(st_fmt("%s/%s", rel, names[i]->d_name));
-		path = strdup(st_fmt("%s%s", root, r));
-		free(names[i]);
-		if (lstat(path, &st)) {
-			fprintf(out, "%s <%s>\n", r, strerrorname_np(errno));
-		} else {
-			fprintf(out, "%s %c %o %u:%u", r, st_type_char(st.st_mode),
-				st.st_mode & 07777, st.st_uid, st.st_gid);
-			if (S_ISREG(st.st_mode))
-				fprintf(out, " n%lu s%lld %016llx", (unsigned long)st.st_nlink,
-					(long long)st.st_size,
-					(unsigned long long)st_hash_file(path, NULL));
-			if (S_ISLNK(st.st_mode)) {
-				char t[1024];
-				ssize_t l = readlink(path, t, sizeof(t));
-
-				fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-			}
-			if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-				fprintf(out, " %u,%u", major(st.st_rdev), minor(st.st_rdev));
-			fputc('\n', out);
-			if (S_ISDIR(st.st_mode))
-				view_walk(out, root, r);
-		}
-		free(path);
-		free(r);
-	}
-	free(names);
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		fprintf(out, " %u,%u", major(st->st_rdev), minor(st->st_rdev));
+	fputc('\n', out);
+	return true;
 }
 
 /* The whole tree below @root: names, types, modes, owners, data, links. */
 static char *view(const char *root)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	view_walk(f, root, "");
-	fclose(f);
-	return buf;
+	return st_walk(root, view_line, NULL);
 }
 
 /* st_ls(), or "<ENAME>" when the directory cannot be listed. */

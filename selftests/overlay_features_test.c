@@ -254,64 +254,29 @@ static void scenario(const char *mnt, const char *upper, struct meas *m)
  * directory link counts differ between any two unions and are checked
  * separately.
  */
-static void walk(FILE *out, const char *root, const char *rel)
+static bool view_line(FILE *out, const char *rel, const char *path,
+		      const struct stat *st, void *arg)
 {
-	struct dirent **names;
-	int n, i;
+	(void)arg;
+	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
+		st->st_mode & 07777, st->st_uid, st->st_gid);
+	if (S_ISREG(st->st_mode))
+		fprintf(out, " nlink=%lu size=%lld data=%016llx",
+			(unsigned long)st->st_nlink, (long long)st->st_size,
+			(unsigned long long)st_hash_file(path, NULL));
+	if (S_ISLNK(st->st_mode)) {
+		char t[1024];
+		ssize_t l = readlink(path, t, sizeof(t));
 
-	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
-		return;
+		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
 	}
-	for (i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
-		char *r, *path;
-		struct stat st;
-
-		if (!strcmp(nm, ".") || !strcmp(nm, "..")) {
-			free(names[i]);
-			continue;
-		}
-		r = strdup(st_fmt("%s/%s", rel, nm));
-		path = strdup(st_fmt("%s%s", root, r));
-		free(names[i]);
-		if (lstat(path, &st)) {
-			fprintf(out, "%s <%s>\n", r, strerrorname_np(errno));
-			goto next;
-		}
-		fprintf(out, "%s %c %o %u:%u", r, st_type_char(st.st_mode),
-			st.st_mode & 07777, st.st_uid, st.st_gid);
-		if (S_ISREG(st.st_mode))
-			fprintf(out, " nlink=%lu size=%lld data=%016llx",
-				(unsigned long)st.st_nlink, (long long)st.st_size,
-				(unsigned long long)st_hash_file(path, NULL));
-		if (S_ISLNK(st.st_mode)) {
-			char t[1024];
-			ssize_t l = readlink(path, t, sizeof(t));
-
-			fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-		}
-		fputc('\n', out);
-		if (S_ISDIR(st.st_mode))
-			walk(out, root, r);
-next:
-		free(path);
-		free(r);
-	}
-	free(names);
+	fputc('\n', out);
+	return true;
 }
 
 static char *tree(const char *root)
 {
-	char *buf = NULL, *r = strdup(root);
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	walk(f, r, "");
-	fclose(f);
-	free(r);
-	return buf;
+	return st_walk(root, view_line, NULL);
 }
 
 static bool has_line(const char *text, const char *line, size_t len)

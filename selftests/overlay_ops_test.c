@@ -211,78 +211,59 @@ static const char *stub_data(const char *root, const char *path)
  * A tree as text.  @upper: a branch (show whiteouts and opaque markers,
  * skip strata's default work dir at the top), else a union view.
  */
-static void walk(FILE *out, const char *root, const char *rel, bool upper)
+struct tree_args {
+	const char *root;
+	bool upper;
+};
+
+static bool tree_line(FILE *out, const char *rel, const char *path,
+		      const struct stat *st, void *arg)
 {
-	struct dirent **names;
-	int n, i;
+	const struct tree_args *a = arg;
 
-	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
-		return;
+	if (a->upper && (!strcmp(rel + 1, WORK) ||
+			 !strcmp(rel + 1, ".wh..wh.index")))
+		return false;
+	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
+		st->st_mode & 07777, st->st_uid, st->st_gid);
+	if (S_ISREG(st->st_mode))
+		fprintf(out, " nlink=%lu size=%lld data=%016llx",
+			(unsigned long)st->st_nlink, (long long)st->st_size,
+			(unsigned long long)st_hash_file(a->upper ?
+				stub_data(a->root, path) : path, NULL));
+	if (S_ISLNK(st->st_mode)) {
+		char t[1024];
+		ssize_t l = readlink(path, t, sizeof(t));
+
+		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
 	}
-	for (i = 0; i < n; i++) {
-		const char *nm = names[i]->d_name;
-		char *r, *path;
-		struct stat st;
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		fprintf(out, " dev=%u,%u", major(st->st_rdev), minor(st->st_rdev));
+	/*
+	 * Opaque markers matter only where a lower layer has the
+	 * directory; overlayfs also marks directories moved into a
+	 * merged parent, which changes nothing in the view.
+	 */
+	if (S_ISDIR(st->st_mode) && a->upper && lower_dir(a->root, rel)) {
+		char v[8] = "";
 
-		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
-		    (upper && !*rel && (!strcmp(nm, WORK) ||
-					!strcmp(nm, ".wh..wh.index")))) {
-			free(names[i]);
-			continue;
-		}
-		r = strdup(st_fmt("%s/%s", rel, nm));
-		path = strdup(st_fmt("%s%s", root, r));
-		free(names[i]);
-		if (lstat(path, &st)) {
-			fprintf(out, "%s <%s>\n", r, strerrorname_np(errno));
-			goto next;
-		}
-		fprintf(out, "%s %c %o %u:%u", r, st_type_char(st.st_mode),
-			st.st_mode & 07777, st.st_uid, st.st_gid);
-		if (S_ISREG(st.st_mode))
-			fprintf(out, " nlink=%lu size=%lld data=%016llx",
-				(unsigned long)st.st_nlink, (long long)st.st_size,
-				(unsigned long long)st_hash_file(upper ?
-					stub_data(root, path) : path, NULL));
-		if (S_ISLNK(st.st_mode)) {
-			char t[1024];
-			ssize_t l = readlink(path, t, sizeof(t));
-
-			fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-		}
-		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-			fprintf(out, " dev=%u,%u", major(st.st_rdev), minor(st.st_rdev));
-		/*
-		 * Opaque markers matter only where a lower layer has the
-		 * directory; overlayfs also marks directories moved into a
-		 * merged parent, which changes nothing in the view.
-		 */
-		if (S_ISDIR(st.st_mode) && upper && lower_dir(root, r)) {
-			char v[8] = "";
-
-			if (lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) > 0)
-				fprintf(out, " opaque=%.1s", v);
-		}
-		fputc('\n', out);
-		if (S_ISDIR(st.st_mode))
-			walk(out, root, r, upper);
-next:
-		free(path);
-		free(r);
+		if (lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) > 0)
+			fprintf(out, " opaque=%.1s", v);
 	}
-	free(names);
+	fputc('\n', out);
+	return true;
 }
 
+/*
+ * A tree as text.  @upper: a branch (show whiteouts and opaque markers,
+ * skip strata's default work dir at the top), else a union view.
+ */
 static char *tree(const char *root, bool upper)
 {
-	char *buf = NULL, *r = strdup(root);	/* @root may be an st_fmt() buffer */
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *r = strdup(root);	/* @root may be an st_fmt() buffer */
+	struct tree_args a = { r, upper };
+	char *buf = st_walk(r, tree_line, &a);
 
-	walk(f, r, "", upper);
-	fclose(f);
 	free(r);
 	return buf;
 }

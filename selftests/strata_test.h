@@ -20,7 +20,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define ST_PATH 8192		/* paths of ~3000 characters plus room to spare */
@@ -123,7 +125,17 @@ int st_mount_rw(const char *mnt, const char *upper, char *const *lowers,
  */
 const char *st_ls_nowork(const char *dir);
 /*
- * One line per object below @root (the top-level entry @skip left out),
+ * Every object below @root as text, sorted by path (a malloc()ed string):
+ * @line writes the line of each, starting with @rel ("/a/b"), and says
+ * whether it is taken (a directory not taken is not entered either).  An
+ * object that cannot be read gives "REL <lstat ENAME>".
+ */
+typedef bool (*st_line_fn)(FILE *out, const char *rel, const char *path,
+			   const struct stat *st, void *arg);
+char *st_walk(const char *root, st_line_fn line, void *arg);
+/*
+ * st_walk() with one line per object below @root (the top-level entry
+ * @skip left out),
  * sorted by path: type, mode, owner, mtime with ns, size and content
  * hash, link target, device; with ST_SNAP_NLINK the link count of
  * non-directories, with ST_SNAP_XATTRS every readable xattr.  Atimes are

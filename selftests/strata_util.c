@@ -971,8 +971,8 @@ const char *st_ls_nowork(const char *dir)
 	return st_fmt("%s", s);
 }
 
-static void snapshot_walk(FILE *out, const char *root, const char *rel,
-			  unsigned int flags, const char *skip)
+static void walk(FILE *out, const char *root, const char *rel,
+		 st_line_fn line, void *arg)
 {
 	struct dirent **names;
 	int n, i;
@@ -987,69 +987,90 @@ static void snapshot_walk(FILE *out, const char *root, const char *rel,
 		char *path, *r;
 		struct stat st;
 
-		if (!strcmp(nm, ".") || !strcmp(nm, "..") ||
-		    (skip && !*rel && !strcmp(nm, skip))) {
+		if (!strcmp(nm, ".") || !strcmp(nm, "..")) {
 			free(names[i]);
 			continue;
 		}
 		r = strdup(st_fmt("%s/%s", rel, nm));
 		path = strdup(st_fmt("%s%s", root, r));
 		free(names[i]);
-		if (lstat(path, &st)) {
+		if (lstat(path, &st))
 			fprintf(out, "%s <lstat %s>\n", r, strerrorname_np(errno));
-			goto next;
-		}
-		fprintf(out, "%s %c %o %u:%u mt=%lld.%09ld", r, st_type_char(st.st_mode),
-			st.st_mode & 07777, st.st_uid, st.st_gid,
-			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-		/* A merged directory's count changes when it is copied up. */
-		if ((flags & ST_SNAP_NLINK) && !S_ISDIR(st.st_mode))
-			fprintf(out, " n%lu", (unsigned long)st.st_nlink);
-		if (S_ISREG(st.st_mode)) {
-			fprintf(out, " size=%lld h=%016llx", (long long)st.st_size,
-				(unsigned long long)st_hash_file(path, NULL));
-		} else if (S_ISLNK(st.st_mode)) {
-			char t[4096];
-			ssize_t l = readlink(path, t, sizeof(t) - 1);
-
-			fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			fprintf(out, " dev=%u,%u", major(st.st_rdev), minor(st.st_rdev));
-		}
-		if (flags & ST_SNAP_XATTRS) {
-			char list[8192], val[8192], *x, *sorted[256];
-			ssize_t ll = llistxattr(path, list, sizeof(list));
-			int k = 0, j;
-
-			for (x = list; ll > 0 && x < list + ll && k < 256; x += strlen(x) + 1)
-				sorted[k++] = x;
-			qsort(sorted, k, sizeof(*sorted), cmp_str);
-			for (j = 0; j < k; j++) {
-				ssize_t vl = lgetxattr(path, sorted[j], val, sizeof(val));
-
-				fprintf(out, " x:%s=%016llx", sorted[j], vl < 0 ? 0ULL :
-					(unsigned long long)st_hash(val, vl, 0));
-			}
-		}
-		fputc('\n', out);
-		if (S_ISDIR(st.st_mode))
-			snapshot_walk(out, root, r, flags, NULL);
-next:
+		else if (line(out, r, path, &st, arg) && S_ISDIR(st.st_mode))
+			walk(out, root, r, line, arg);
 		free(path);
 		free(r);
 	}
 	free(names);
 }
 
-char *st_snapshot(const char *root, unsigned int flags, const char *skip)
+char *st_walk(const char *root, st_line_fn line, void *arg)
 {
-	char *buf = NULL;
+	char *buf = NULL, *r = strdup(root);	/* @root may be an st_fmt() buffer */
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (!f)
+	if (!f || !r) {
+		free(r);
 		return NULL;
-	snapshot_walk(f, root, "", flags, skip);
+	}
+	walk(f, r, "", line, arg);
 	fclose(f);
+	free(r);
 	return buf;
+}
+
+struct snapshot_args {
+	unsigned int flags;
+	const char *skip;
+};
+
+static bool snapshot_line(FILE *out, const char *rel, const char *path,
+			  const struct stat *st, void *arg)
+{
+	const struct snapshot_args *a = arg;
+
+	if (a->skip && !strcmp(rel + 1, a->skip))
+		return false;
+	fprintf(out, "%s %c %o %u:%u mt=%lld.%09ld", rel, st_type_char(st->st_mode),
+		st->st_mode & 07777, st->st_uid, st->st_gid,
+		(long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	/* A merged directory's count changes when it is copied up. */
+	if ((a->flags & ST_SNAP_NLINK) && !S_ISDIR(st->st_mode))
+		fprintf(out, " n%lu", (unsigned long)st->st_nlink);
+	if (S_ISREG(st->st_mode)) {
+		fprintf(out, " size=%lld h=%016llx", (long long)st->st_size,
+			(unsigned long long)st_hash_file(path, NULL));
+	} else if (S_ISLNK(st->st_mode)) {
+		char t[4096];
+		ssize_t l = readlink(path, t, sizeof(t) - 1);
+
+		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
+	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		fprintf(out, " dev=%u,%u", major(st->st_rdev), minor(st->st_rdev));
+	}
+	if (a->flags & ST_SNAP_XATTRS) {
+		char list[8192], val[8192], *x, *sorted[256];
+		ssize_t ll = llistxattr(path, list, sizeof(list));
+		int k = 0, j;
+
+		for (x = list; ll > 0 && x < list + ll && k < 256; x += strlen(x) + 1)
+			sorted[k++] = x;
+		qsort(sorted, k, sizeof(*sorted), cmp_str);
+		for (j = 0; j < k; j++) {
+			ssize_t vl = lgetxattr(path, sorted[j], val, sizeof(val));
+
+			fprintf(out, " x:%s=%016llx", sorted[j], vl < 0 ? 0ULL :
+				(unsigned long long)st_hash(val, vl, 0));
+		}
+	}
+	fputc('\n', out);
+	return true;
+}
+
+char *st_snapshot(const char *root, unsigned int flags, const char *skip)
+{
+	struct snapshot_args a = { flags, skip };
+
+	return st_walk(root, snapshot_line, &a);
 }

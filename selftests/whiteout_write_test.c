@@ -69,54 +69,22 @@ next:
 	return out;
 }
 
-static void view_walk(FILE *out, const char *root, const char *rel)
+static bool view_line(FILE *out, const char *rel, const char *path,
+		      const struct stat *st, void *arg)
 {
-	struct dirent **names;
-	int n, i;
-
-	n = scandir(st_fmt("%s%s", root, rel), &names, NULL, alphasort);
-	if (n < 0) {
-		fprintf(out, "%s <scandir %s>\n", rel, strerrorname_np(errno));
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		char *r, *path;
-		struct stat st;
-
-		if (!strcmp(names[i]->d_name, ".") || !strcmp(names[i]->d_name, "..")) {
-			free(names[i]);
-			continue;
-		}
-		r = strdup(st_fmt("%s/%s", rel, names[i]->d_name));
-		path = strdup(st_fmt("%s%s", root, r));
-		free(names[i]);
-		if (lstat(path, &st)) {
-			fprintf(out, "%s <%s>\n", r, strerrorname_np(errno));
-		} else {
-			fprintf(out, "%s %c %o", r, st_type_char(st.st_mode), st.st_mode & 07777);
-			if (S_ISREG(st.st_mode))
-				fprintf(out, " n%lu s%lld %016llx", (unsigned long)st.st_nlink,
-					(long long)st.st_size,
-					(unsigned long long)st_hash_file(path, NULL));
-			fputc('\n', out);
-			if (S_ISDIR(st.st_mode))
-				view_walk(out, root, r);
-		}
-		free(path);
-		free(r);
-	}
-	free(names);
+	(void)arg;
+	fprintf(out, "%s %c %o", rel, st_type_char(st->st_mode), st->st_mode & 07777);
+	if (S_ISREG(st->st_mode))
+		fprintf(out, " n%lu s%lld %016llx", (unsigned long)st->st_nlink,
+			(long long)st->st_size,
+			(unsigned long long)st_hash_file(path, NULL));
+	fputc('\n', out);
+	return true;
 }
 
 static char *view(const char *root)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	view_walk(f, root, "");
-	fclose(f);
-	return buf;
+	return st_walk(root, view_line, NULL);
 }
 
 /* ---- fixture ---- */
