@@ -52,17 +52,8 @@ dm targets 2>/dev/null | grep -q '^flakey' && have_flakey=1
 echo "TAP version 13"
 echo "1..32"
 
-# result, check, expect and the counters n and failed.
+# result, check, expect, same and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
-# same GOT WANT: equal strings, else the lines that differ.
-same() {
-	[ "$1" = "$2" ] && return 0
-	printf '%s\n' "$1" >/tmp/.got.$$
-	printf '%s\n' "$2" >/tmp/.want.$$
-	diff /tmp/.want.$$ /tmp/.got.$$ | sed 's/^/# /' | head -n 20
-	rm -f /tmp/.got.$$ /tmp/.want.$$
-	return 1
-}
 EIO="Input/output error"
 # eio DESCRIPTION COMMAND...: COMMAND fails with EIO (busybox prints
 # strerror, whatever its exit code).

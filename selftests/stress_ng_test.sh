@@ -96,21 +96,13 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-# result, check, expect and the counters n and failed.
+# result, check, expect, same and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
 skip() { # DESCRIPTION REASON
 	n=$((n + 1))
 	echo "ok $n $1 # SKIP $2"
 }
 now() { read -r t _ </proc/uptime; echo "${t%.*}"; }
-# same GOT WANT: equal strings, else the lines that differ.
-same() {
-	[ "$1" = "$2" ] && return 0
-	printf '%s\n' "$1" >"$tmp/got"
-	printf '%s\n' "$2" >"$tmp/want"
-	diff "$tmp/want" "$tmp/got" | sed 's/^/# /' | head -n 30
-	return 1
-}
 # Names, types, modes, sizes, owners, link counts of non-directories,
 # symlink targets and contents of a tree, one find per kind (forks are
 # slow under TCG); "times" adds mtimes (for the lower branches, which

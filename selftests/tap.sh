@@ -34,3 +34,14 @@ expect() {
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
 }
+# same GOT WANT: equal strings, else false and the lines that differ as
+# comments.
+same() {
+	[ "$1" = "$2" ] && return 0
+	printf '%s\n' "$1" >"${TMPDIR:-/tmp}/.same-got.$$"
+	printf '%s\n' "$2" >"${TMPDIR:-/tmp}/.same-want.$$"
+	diff "${TMPDIR:-/tmp}/.same-want.$$" "${TMPDIR:-/tmp}/.same-got.$$" |
+		sed 's/^/# /' | head -n 30
+	rm -f "${TMPDIR:-/tmp}/.same-got.$$" "${TMPDIR:-/tmp}/.same-want.$$"
+	return 1
+}
