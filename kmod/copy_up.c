@@ -681,16 +681,22 @@ out:
 
 static int strata_copy_up_mode(struct dentry *dentry, unsigned int flags)
 {
-	struct dentry *dir = d_is_dir(dentry) ? dget(dentry) :
-						dget_parent(dentry);
+	struct dentry *dir = NULL;
 	int err;
 
 	/*
 	 * A directory reached through a descriptor may have a stack from
 	 * before a branch change; what is written below it must not be.
+	 * A file already in the rw branch adds nothing below its parent.
 	 */
-	strata_refresh_dir(dir);
-	dput(dir);
+	if (d_is_dir(dentry))
+		dir = dget(dentry);
+	else if (!strata_upper(dentry))
+		dir = dget_parent(dentry);
+	if (dir) {
+		strata_refresh_dir(dir);
+		dput(dir);
+	}
 	/* Also refuses a dentry a branch change left behind. */
 	err = strata_check_upper(dentry);
 	while (!err && !strata_upper(dentry)) {

@@ -324,7 +324,7 @@ struct dentry *strata_lookup(struct inode *dir, struct dentry *dentry,
 	 * The directory's old dentry, still in use, came back: it takes
 	 * the stack just built (refresh.c).  @dentry is dropped unseen.
 	 */
-	if (e && !IS_ERR_OR_NULL(alias) && alias->d_fsdata != e) {
+	if (e && !IS_ERR_OR_NULL(alias)) {
 		dentry->d_fsdata = NULL;
 		strata_adopt_entry(alias, e, dentry->d_time);
 	}

@@ -23,7 +23,11 @@
 /* At most this many ancestors are brought up to date for one lookup. */
 #define STRATA_REFRESH_MAX	64
 
-/* Is @dentry's stack right as of the latest branch change? */
+/*
+ * Is @dentry (positive or negative) right as of the latest branch change?
+ * Also in RCU walk, from d_revalidate: it only reads, and moves d_time
+ * on over changes that do not concern the dentry.
+ */
 bool strata_dentry_current(struct dentry *dentry)
 {
 	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);

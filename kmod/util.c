@@ -146,21 +146,15 @@ struct dentry *strata_d_real(struct dentry *dentry, bool data)
  */
 static int strata_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
-	struct strata_fs *sfs = STRATA_FS(dentry->d_sb);
-	/* Pairs with smp_store_release() in strata_publish(). */
-	u64 gen = smp_load_acquire(&sfs->gen);
-	/* The count, then the stack it vouches for (strata_adopt_entry()). */
-	u64 seen = smp_load_acquire(&dentry->d_time);
-	struct strata_entry *e = READ_ONCE(dentry->d_fsdata);
+	struct strata_entry *e;
 	struct dentry *upper;
 	unsigned int i;
 	int ret;
 
-	if (seen != gen) {
-		if (!strata_entry_still_valid(sfs, e, seen, gen))
-			return 0;
-		WRITE_ONCE(dentry->d_time, gen);
-	}
+	if (!strata_dentry_current(dentry))
+		return 0;
+	/* After the count that vouches for it (strata_adopt_entry()). */
+	e = READ_ONCE(dentry->d_fsdata);
 	if (!e)
 		return 1;
 	upper = strata_entry_upper(e);
