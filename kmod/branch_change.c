@@ -159,7 +159,6 @@ static void strata_root_inode_update(struct super_block *sb,
 	ihold(real);
 	if (rw)
 		ihold(real);
-	WRITE_ONCE(si->br, top);
 	WRITE_ONCE(si->upper_br, rw ? top : NULL);
 	WRITE_ONCE(si->real, real);
 	/* Pairs with smp_load_acquire() in strata_inode_upper(). */

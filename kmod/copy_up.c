@@ -28,6 +28,7 @@ struct strata_copy_ctx {
 	struct dentry *dentry;		/* union dentry being copied */
 	struct path lower;		/* its real file */
 	struct strata_real data;	/* where its data is */
+	struct strata_lowerdata *ld;	/* for a stub, until published */
 	bool meta;			/* copy the attributes only */
 	bool index_only;		/* make the index entry, no name */
 	bool write_lost;		/* rw branch went read-only meanwhile */
@@ -404,7 +405,8 @@ static struct dentry *strata_build_temp(struct strata_copy_ctx *c)
 		  !READ_ONCE(STRATA_FS(c->sb)->no_metacopy);
 	if (c->meta) {
 		/* A stub: the size without data, and the record. */
-		err = strata_set_size(temp, c->stat.size) ?:
+		c->ld = strata_lowerdata_new(&c->data);
+		err = !c->ld ? -ENOMEM : strata_set_size(temp, c->stat.size) ?:
 		      strata_metacopy_set(c->sb, temp, &c->data, c->stat.size);
 		if (err == -EOPNOTSUPP) {
 			/* The rw branch cannot keep records: copy data. */
@@ -500,7 +502,7 @@ static int strata_copy_up_indexed(struct strata_copy_ctx *c)
 		if (err)
 			goto out;
 		if (idx == temp && c->meta)
-			strata_metacopy_publish(inode, &c->data);
+			strata_metacopy_publish(inode, &c->ld);
 	}
 	if (IS_ERR(idx)) {
 		err = PTR_ERR(idx);
@@ -511,8 +513,7 @@ static int strata_copy_up_indexed(struct strata_copy_ctx *c)
 		strata_rehash(inode, d_inode(idx));
 	/* As in strata_copy_up_locked(): a stub's full copy has its data. */
 	if (!err && idx == temp && !c->meta && strata_is_metacopy(inode))
-		/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
-		smp_store_release(&STRATA_I(inode)->metacopy, false);
+		strata_metacopy_done(inode);
 	dput(idx);
 out:
 	mutex_unlock(&sfs->index_lock);
@@ -557,7 +558,7 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 
 	/* temp is now the real dentry at the name; publish it. */
 	if (c->meta)
-		strata_metacopy_publish(inode, &c->data);
+		strata_metacopy_publish(inode, &c->ld);
 	if (!strata_inode_upper(inode)) {
 		ihold(d_inode(temp));
 		WRITE_ONCE(STRATA_I(inode)->upper_br, rw);
@@ -571,8 +572,7 @@ static int strata_copy_up_locked(struct strata_copy_ctx *c)
 	 * after the upper is published: readers look at the upper first.
 	 */
 	if (!c->meta && strata_is_metacopy(inode))
-		/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
-		smp_store_release(&STRATA_I(inode)->metacopy, false);
+		strata_metacopy_done(inode);
 out_link:
 	if (S_ISLNK(c->stat.mode) && !IS_ERR_OR_NULL(c->link))
 		do_delayed_call(&c->link_done);
@@ -643,8 +643,8 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry,
 		goto out;
 	strata_real_path(dentry, &c.lower);
 	/* A stub of a lower branch: its attributes, and its data below. */
-	c.data = strata_is_metacopy(d_inode(dentry)) ? si->lowerdata :
-						      STRATA_E(dentry)->r[0];
+	c.data = strata_is_metacopy(d_inode(dentry)) ?
+		 *strata_lowerdata(d_inode(dentry)) : STRATA_E(dentry)->r[0];
 	err = mnt_want_write(strata_upper_mnt(sb));
 	if (err)
 		goto out;
@@ -676,6 +676,7 @@ static int strata_copy_up_one(struct dentry *parent, struct dentry *dentry,
 	}
 out:
 	mutex_unlock(&si->copy_lock);
+	strata_lowerdata_free(c.ld);
 	return err;
 }
 
@@ -796,8 +797,8 @@ static int strata_metacopy_fill(struct dentry *dentry, bool discard)
 	if (!strata_is_metacopy(inode))
 		goto out;	/* somebody else filled it */
 	to.dentry = strata_upper(dentry);
-	from.mnt = si->lowerdata.br->mnt;
-	from.dentry = si->lowerdata.dentry;
+	from.mnt = strata_lowerdata(inode)->br->mnt;
+	from.dentry = strata_lowerdata(inode)->dentry;
 	old = strata_override_creds(sb);
 	err = vfs_getattr(&to, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
 	if (err)
@@ -827,8 +828,7 @@ out_creds:
 	revert_creds(old);
 	if (err)
 		goto out;
-	/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
-	smp_store_release(&si->metacopy, false);
+	strata_metacopy_done(inode);
 	atomic64_add(size, &STRATA_FS(sb)->stats.copy_bytes);
 	if (size)
 		strata_nl_copy_up_event(dentry, size, ktime_get_ns() - start);

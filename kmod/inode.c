@@ -241,8 +241,9 @@ static int strata_inode_test(struct inode *inode, void *real)
 	    (upper_br && upper_br != strata_rw_branch(sfs)))
 		return 0;
 	/* Nor one whose data lives in a branch removed since. */
-	return !si->metacopy ||
-	       strata_branch_pos(strata_table(sfs), si->lowerdata.br) != UINT_MAX;
+	return !strata_is_metacopy(inode) ||
+	       strata_branch_pos(strata_table(sfs),
+				 strata_lowerdata(inode)->br) != UINT_MAX;
 }
 
 /* Would a lookup that found stack @e get @inode, a directory, again? */
@@ -270,7 +271,6 @@ static void strata_inode_init(struct inode *inode, struct inode *real,
 	struct strata_fs *sfs = STRATA_FS(inode->i_sb);
 	umode_t mode = real->i_mode;
 
-	STRATA_I(inode)->br = br;
 	inode->i_ino = strata_ino(sfs, real->i_ino, br);
 	inode->i_mode = mode;
 	strata_lockdep_inode(inode);
@@ -337,7 +337,6 @@ static struct inode *strata_iget(struct super_block *sb, struct dentry *top,
 			iget_failed(inode);
 			return ERR_PTR(err);
 		}
-		STRATA_I(inode)->metacopy = err > 0;
 		if (ino)
 			inode->i_ino = ino;
 	}
@@ -397,11 +396,8 @@ struct inode *strata_alloc_inode(struct super_block *sb)
 		return NULL;
 	si->real = NULL;
 	si->upper = NULL;
-	si->br = NULL;
 	si->upper_br = NULL;
-	si->metacopy = false;
-	si->lowerdata.dentry = NULL;
-	si->lowerdata.br = NULL;
+	si->lowerdata = NULL;
 	si->index = NULL;
 	mutex_init(&si->copy_lock);
 	lockdep_set_class(&si->copy_lock, strata_lock_key(sb, STRATA_LOCK_COPY));
@@ -420,7 +416,7 @@ void strata_evict_inode(struct inode *inode)
 	iput(STRATA_I(inode)->upper);
 	iput(STRATA_I(inode)->real);
 	/* No user of its branch: removed branches live until umount. */
-	dput(STRATA_I(inode)->lowerdata.dentry);
+	strata_lowerdata_free(STRATA_I(inode)->lowerdata);
 	dput(STRATA_I(inode)->index);
 }
 

@@ -187,12 +187,12 @@ static struct dentry *strata_walk_names(struct dentry *root, char *path)
 
 /*
  * Is @real, found in branch @br, a stub?  If so, find its data below @br
- * and return 1 with a reference in @data; 0 if it is no stub.  -EIO when
+ * and return 1 with it in a new *@ldp; 0 if it is no stub.  -EIO when
  * the data is nowhere (the layer holding it is not in this union).
  * Called with the mounter's credentials.
  */
 int strata_metacopy_get(struct super_block *sb, struct dentry *real,
-			struct strata_branch *br, struct strata_real *data)
+			struct strata_branch *br, struct strata_lowerdata **ldp)
 {
 	struct strata_fs *sfs = STRATA_FS(sb);
 	struct strata_table *t = strata_table(sfs);
@@ -227,9 +227,11 @@ int strata_metacopy_get(struct super_block *sb, struct dentry *real,
 			continue;
 		if (d_is_reg(d) && i_size_read(d_inode(d)) == le64_to_cpu(rec->size) &&
 		    !(b->was_rw && strata_is_stub(sfs, d))) {
-			data->dentry = d;
-			data->br = b;
-			err = 1;
+			struct strata_real data = { d, b };
+
+			*ldp = strata_lowerdata_new(&data);
+			err = *ldp ? 1 : -ENOMEM;
+			dput(d);
 			break;
 		}
 		dput(d);
@@ -240,22 +242,49 @@ out:
 	return err;
 }
 
+/* The lower data @data of a stub to be; the new holds a reference. */
+struct strata_lowerdata *strata_lowerdata_new(const struct strata_real *data)
+{
+	struct strata_lowerdata *ld = kmalloc(sizeof(*ld), GFP_KERNEL);
+
+	if (ld) {
+		ld->data.dentry = dget(data->dentry);
+		ld->data.br = data->br;
+		ld->active = true;
+	}
+	return ld;
+}
+
+void strata_lowerdata_free(struct strata_lowerdata *ld)
+{
+	if (ld) {
+		dput(ld->data.dentry);
+		kfree(ld);
+	}
+}
+
 /*
- * Make @inode a metadata-only copy of @data: before its stub is
- * published, so that whoever sees the stub sees the flag.
+ * Make @inode a metadata-only copy of *@ldp, which it takes: before its
+ * stub is published, so that whoever sees the stub sees the data.
  */
-void strata_metacopy_publish(struct inode *inode, const struct strata_real *data)
+void strata_metacopy_publish(struct inode *inode, struct strata_lowerdata **ldp)
 {
 	struct strata_inode *si = STRATA_I(inode);
 
-	if (si->metacopy)
+	if (strata_is_metacopy(inode))
 		return;		/* a stub in a lower branch, copied up again */
-	if (WARN_ON_ONCE(si->lowerdata.dentry))
+	if (WARN_ON_ONCE(si->lowerdata))
 		return;
-	si->lowerdata.dentry = dget(data->dentry);
-	si->lowerdata.br = data->br;
 	/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
-	smp_store_release(&si->metacopy, true);
+	smp_store_release(&si->lowerdata, *ldp);
+	*ldp = NULL;
+}
+
+/* @inode has its data now; its lower data stays for earlier readers. */
+void strata_metacopy_done(struct inode *inode)
+{
+	/* Pairs with smp_load_acquire() in strata_is_metacopy(). */
+	smp_store_release(&STRATA_I(inode)->lowerdata->active, false);
 }
 
 /* Remove the record of a stub whose data is now its own. */

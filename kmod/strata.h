@@ -175,21 +175,29 @@ struct strata_entry {
 	struct strata_real r[];
 };
 
+/*
+ * The lower data of a metadata-only copy (metacopy.c).  Allocated only
+ * for such files; @active goes false once the data is copied, but the
+ * rest stays until eviction for readers that looked at it before.  It
+ * is no user of its branch.
+ */
+struct strata_lowerdata {
+	struct strata_real data;
+	bool active;
+};
+
 struct strata_inode {
 	struct inode vfs_inode;
 	struct inode *real;		/* real inode at lookup (hash key) */
 	struct inode *upper;		/* in the rw branch, set once */
-	struct strata_branch *br;	/* branch of @real */
 	struct strata_branch *upper_br;	/* branch of @upper */
 	struct mutex copy_lock;		/* one copy-up at a time */
 	/*
-	 * A metadata-only copy: @upper (or @real, in a branch that was rw)
-	 * has the attributes, @lowerdata the data, until the first data
-	 * write copies it.  @lowerdata is set before @metacopy and kept
-	 * until eviction; it is no user of its branch (see metacopy.c).
+	 * Set once, with its data, for a metadata-only copy: @upper (or
+	 * @real, in a branch that was rw) has the attributes, @lowerdata
+	 * the data, until the first data write copies it.
 	 */
-	bool metacopy;
-	struct strata_real lowerdata;
+	struct strata_lowerdata *lowerdata;
 	/*
 	 * A file with several links in a lower branch, copied up through
 	 * one of them: its entry in the rw branch's index, where the names
@@ -331,8 +339,19 @@ static inline void strata_real_path(const struct dentry *dentry,
 /* Is the data of a union inode still only in a lower branch? */
 static inline bool strata_is_metacopy(const struct inode *inode)
 {
-	/* Pairs with smp_store_release() in metacopy.c. */
-	return smp_load_acquire(&STRATA_I(inode)->metacopy);
+	struct strata_lowerdata *ld;
+
+	/* Pairs with smp_store_release() in strata_metacopy_publish(). */
+	ld = smp_load_acquire(&STRATA_I(inode)->lowerdata);
+	/* Pairs with smp_store_release() in strata_metacopy_done(). */
+	return ld && smp_load_acquire(&ld->active);
+}
+
+/* The lower data of an inode strata_is_metacopy() said yes to. */
+static inline const struct strata_real *
+strata_lowerdata(const struct inode *inode)
+{
+	return &READ_ONCE(STRATA_I(inode)->lowerdata)->data;
 }
 
 /*
@@ -349,7 +368,7 @@ static inline void strata_data_path(const struct dentry *dentry,
 	struct inode *inode = d_inode(dentry);
 
 	if (strata_is_metacopy(inode)) {
-		const struct strata_real *ld = &STRATA_I(inode)->lowerdata;
+		const struct strata_real *ld = strata_lowerdata(inode);
 
 		path->mnt = ld->br->mnt;
 		path->dentry = ld->dentry;
@@ -497,9 +516,12 @@ int strata_set_redirect(struct super_block *sb, struct dentry *dir,
 int strata_metacopy_set(struct super_block *sb, struct dentry *stub,
 			const struct strata_real *data, loff_t size);
 int strata_metacopy_get(struct super_block *sb, struct dentry *real,
-			struct strata_branch *br, struct strata_real *data);
+			struct strata_branch *br, struct strata_lowerdata **ldp);
+struct strata_lowerdata *strata_lowerdata_new(const struct strata_real *data);
+void strata_lowerdata_free(struct strata_lowerdata *ld);
 void strata_metacopy_publish(struct inode *inode,
-			     const struct strata_real *data);
+			     struct strata_lowerdata **ldp);
+void strata_metacopy_done(struct inode *inode);
 int strata_metacopy_clear(struct super_block *sb, struct dentry *stub);
 
 /* hardlink.c */
