@@ -11,6 +11,9 @@
 #     commit to a new image, mount that
 #   - layer diff: .wh. entries, the digest of the export is the layer's,
 #     and importing the exports again adds no layer (round trip)
+#   - diff and commit of an unmounted container with directories renamed
+#     in the union (read through a detached union): renamed trees whole,
+#     .wh. for the old names, and the same view once imported or mounted
 #   - rm of what is in use is refused; gc removes what is not
 #   - a helper killed mid-import leaves no half layer
 #   - an image of 1000 layers mounts
@@ -32,17 +35,51 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..99"
+echo "1..116"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
-same() { [ "$1" = "$2" ]; }
 nlayers() { ls "$STRATA_ROOT/layers" | wc -l; }
+# view DIR: every entry below DIR with its mode, owner and content.
+view() {
+	(cd "$1" && find . | sort | while read -r p; do
+		if [ -L "$p" ]; then
+			c="-> $(readlink "$p")"
+		elif [ -f "$p" ]; then
+			c=$(md5sum <"$p" | cut -c1-32)
+		else
+			c=
+		fi
+		echo "$p $(stat -c '%A %u:%g' "$p") $c"
+	done)
+}
+# image_layers ID: the layers of image ID (sha256:HEX), bottom first.
+image_layers() {
+	tr -d ' \n' <"$STRATA_ROOT/images/${1#sha256:}.json" |
+		sed 's/.*"layers":\[\([^]]*\)\].*/\1/' | tr -d '"' | tr , ' '
+}
+# docker_save DIR TAG TAR...: a docker save layout in DIR of the layer
+# tars (in DIR, bottom first); their diff-ids go to $ids.
+docker_save() {
+	d=$1 tag=$2 ids='' tars=''
+	shift 2
+	for t in "$@"; do
+		ids="$ids${ids:+,}\"sha256:$(sha256sum "$d/$t" | cut -d' ' -f1)\""
+		tars="$tars${tars:+,}\"$t\""
+	done
+	printf '{"rootfs":{"type":"layers","diff_ids":[%s]}}' "$ids" >"$d/config.json"
+	printf '[{"Config":"config.json","RepoTags":["%s"],"Layers":[%s]}]' \
+		"$tag" "$tars" >"$d/manifest.json"
+}
 
 dir=$(mktemp -d "$base/store_test.XXXXXX")
 export STRATA_ROOT=$dir/store
 m=$dir/mnt
-mkdir -p "$m" "$dir/L1/etc" "$dir/L1/data" "$dir/L2/etc" "$dir/L3/data"
+mkdir -p "$m" "$dir/L1/etc" "$dir/L1/data" "$dir/L2/etc" "$dir/L3/data" \
+	"$dir/L1/tree/sub/deep"
+echo deep >"$dir/L1/tree/sub/deep/f"
+echo top >"$dir/L1/tree/t"
+chmod 640 "$dir/L1/tree/t"
 echo base >"$dir/L1/etc/motd"
 echo one >"$dir/L1/etc/gone"
 echo old >"$dir/L1/data/x"
@@ -150,10 +187,55 @@ expect "live commit with a renamed directory" 0 "sha256:" $S commit --tag demo:3
 check "the renamed directory keeps its contents after the commit" \
 	test -L "$m/data2/link"
 mv "$m/data2" "$m/data3"
+# Renamed, a directory in it renamed too, then renamed again.
+mv "$m/tree" "$m/tree2"
+mv "$m/tree2/sub" "$m/tree2/sub2"
+echo added >"$m/tree2/sub2/added"
+mv "$m/tree2" "$m/tree3"
+view "$m" >"$dir/view.c2"
+check "the container's view is listed, renamed trees included" \
+	grep -q '^./tree3/sub2/deep/f -rw-r--r-- 0:0 [0-9a-f]' "$dir/view.c2"
 expect "umount, keeping the container" 0 "" $S umount "$m"
-expect "commit of it unmounted is refused, naming the directory" 1 \
-	"./data3: a directory renamed in the union" $S commit c2
+mounts="$(grep -c ' - strata ' /proc/self/mountinfo) $($S status 2>&1)"
+check "layer diff of it unmounted, with renamed directories" \
+	sh -c "$S layer diff c2 >'$dir/c2.tar'"
+check "... leaves no union mounted" \
+	same "$(grep -c ' - strata ' /proc/self/mountinfo) $($S status 2>&1)" "$mounts"
+tar -tf "$dir/c2.tar" | sort >"$dir/c2.list"
+check "... renamed trees whole at their new names" sh -c "grep -qx data3/link '$dir/c2.list' && grep -qx tree3/sub2/deep/f '$dir/c2.list' && grep -qx tree3/sub2/added '$dir/c2.list' && grep -qx tree3/t '$dir/c2.list'"
+check "... opaque there" grep -qx 'tree3/.wh..wh..opq' "$dir/c2.list"
+check "... a .wh. entry for each old name" \
+	sh -c "grep -qx .wh.data2 '$dir/c2.list' && grep -qx .wh.tree '$dir/c2.list'"
+check "... and nothing at the intermediate names" \
+	sh -c "! grep -q -e '^tree2' -e 'sub/' '$dir/c2.list'"
+# That diff over the container's image layers, imported as an image.
+img=$(sed -n 's/.*"image": *"\(sha256:[0-9a-f]*\)".*/\1/p' \
+	"$STRATA_ROOT/containers/c2/container.json")
+mkdir -p "$dir/rn"
+set --
+for l in $(image_layers "$img"); do
+	$S layer diff "$l" >"$dir/rn/${l#sha256:}.tar"
+	set -- "$@" "${l#sha256:}.tar"
+done
+cp "$dir/c2.tar" "$dir/rn/top.tar"
+docker_save "$dir/rn" rn:1 "$@" top.tar
+expect "import of the diff over the same layers" 0 "sha256:" $S image import "$dir/rn"
+expect "mount it" 0 "" $S mount rn:1 "$m"
+check "... the container's view, contents and modes" \
+	same "$(view "$m")" "$(cat "$dir/view.c2")"
+expect "umount --rm it" 0 "" $S umount --rm "$m"
+expect "image rm rn:1" 0 "" $S image rm rn:1
+rm -rf "$dir/rn"
+expect "commit of it unmounted, with the renamed directories" 0 "sha256:" \
+	$S commit --tag demo:5 c2
+check "... stores the same tar as its diff" \
+	test -d "$STRATA_ROOT/layers/$(sha256sum "$dir/c2.tar" | cut -d' ' -f1)"
 expect "container rm" 0 "" $S container rm c2
+expect "mount that commit" 0 "" $S mount demo:5 "$m"
+check "... the container's view, contents and modes" \
+	same "$(view "$m")" "$(cat "$dir/view.c2")"
+expect "umount --rm it" 0 "" $S umount --rm "$m"
+expect "image rm demo:5" 0 "" $S image rm demo:5
 expect "mount the image with the rename" 0 "" $S mount demo:3 "$m"
 check "the renamed directory has its lower contents" test -L "$m/data2/link"
 check "the old name is gone" test ! -e "$m/data"
@@ -191,17 +273,12 @@ check "the committed layer's diff has its digest" \
 	same "$(sha256sum "$dir/rt/$committed.tar" | cut -d' ' -f1)" "$committed"
 # The committed image again, as a docker save directory of those diffs.
 img=$(ls "$STRATA_ROOT/images" | while read -r f; do
-	grep -q "$committed" "$STRATA_ROOT/images/$f" && echo "$f"; done | head -n 1)
-ids='' tars=''
-for l in $(tr -d ' \n' <"$STRATA_ROOT/images/$img" |
-	   sed 's/.*"layers":\[\([^]]*\)\].*/\1/' | tr -d '"' | tr , ' '); do
-	h=${l#sha256:}
-	ids="$ids${ids:+,}\"sha256:$(sha256sum "$dir/rt/$h.tar" | cut -d' ' -f1)\""
-	tars="$tars${tars:+,}\"$h.tar\""
+	grep -q "$committed" "$STRATA_ROOT/images/$f" && echo "${f%.json}"; done | head -n 1)
+set --
+for l in $(image_layers "$img"); do
+	set -- "$@" "${l#sha256:}.tar"
 done
-printf '{"rootfs":{"type":"layers","diff_ids":[%s]}}' "$ids" >"$dir/rt/config.json"
-printf '[{"Config":"config.json","RepoTags":["rt:1"],"Layers":[%s]}]' "$tars" \
-	>"$dir/rt/manifest.json"
+docker_save "$dir/rt" rt:1 "$@"
 expect "import of the diffs (docker save layout)" 0 "sha256:" $S image import "$dir/rt"
 ok=0
 for l in $(echo "$ids" | tr -d '"' | tr , ' '); do
@@ -267,6 +344,6 @@ check "it is a plain union" same "$(cat "$m/etc/motd")" two
 expect "strata umount of it" 0 "" $S umount "$m"
 
 rm -rf "$dir"
-[ "$n" -eq 99 ] || echo "# planned 99 results, reported $n"
+[ "$n" -eq 116 ] || echo "# planned 116 results, reported $n"
 [ "$failed" -eq 0 ] && exit 0
 exit 1

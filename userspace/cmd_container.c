@@ -19,6 +19,7 @@
 #include "cmds.h"
 #include "commit.h"
 #include "container.h"
+#include "container_union.h"
 #include "image.h"
 #include "kmod.h"
 #include "layer.h"
@@ -74,33 +75,6 @@ static char *random_name(void)
 	return xasprintf("c%08x", r);
 }
 
-/* Branches: the container's rw top, then the image's layers top first. */
-static int build_branches(const struct store *st, json_t *img,
-			  json_t *c, const char *name, struct branch_list *bl)
-{
-	json_t *layers = json_object_get(img, "layers");
-	size_t i = json_array_size(layers);
-
-	branch_list_add(bl, container_top(st, c), BRANCH_MODE_RW);
-	while (i--) {
-		const char *id = json_string_value(json_array_get(layers, i));
-		char *d;
-
-		if (!id || !digest_valid(id)) {
-			err_msg(name, "image record: bad layer %zu", i);
-			return -1;
-		}
-		d = layer_diff_dir(st, id);
-		if (!path_exists(d)) {
-			err_msg(id, "layer missing from the store");
-			free(d);
-			return -1;
-		}
-		branch_list_add(bl, d, BRANCH_MODE_RR);
-	}
-	return 0;
-}
-
 int mount_image(const char *image, const char *target_arg,
 		const char *name_arg, bool readonly, const char *module)
 {
@@ -111,7 +85,7 @@ int mount_image(const char *image, const char *target_arg,
 	json_t *img = NULL, *c = NULL;
 	bool created = false;
 	struct store st;
-	int ch, ret = EXIT_FAILED;
+	int ret = EXIT_FAILED;
 
 	if (name_arg && !valid_name(name_arg))
 		return usage_error("mount", "bad container name '%s'", name_arg);
@@ -147,14 +121,13 @@ int mount_image(const char *image, const char *target_arg,
 			goto out;
 		created = true;
 	}
-	if (build_branches(&st, img, c, name, &bl))
+	if (container_branches(&st, img, c, &bl))
 		goto out;
 	work = store_path(&st, "containers/%s/work", name);
 	req.target = target;
 	req.branches = &bl;
 	req.workdir = work;
-	ch = fs_is_registered(req.fstype);
-	if ((ch == 0 || (ch < 0 && module)) && module_load(module))
+	if (fs_make_available(req.fstype, module))
 		goto out;
 	if (union_mount(&req))
 		goto out;
@@ -237,6 +210,7 @@ int cmd_commit(int argc, char **argv)
 	const char *tag = NULL, *target;
 	json_t *c = NULL, *img = NULL, *config = NULL, *layers, *hist;
 	struct live_commit lc = { .mfd = -1 };
+	struct container_view cv = { .lockfd = -1 };
 	bool live = false;
 	struct store st;
 	char *rw = NULL, **lowers = NULL;
@@ -284,8 +258,10 @@ int cmd_commit(int argc, char **argv)
 	}
 	/* Unmounted or mounted read-only, nobody writes the top. */
 	lowers = image_layer_dirs(&st, img);
-	ret = layer_from_dir(&st, rw, target, lowers, layer) ? EXIT_FAILED :
-								EXIT_OK;
+	container_view_init(&cv, &st, c, img);
+	ret = layer_from_dir(&st, rw, &cv.v, lowers, layer) ? EXIT_FAILED :
+							       EXIT_OK;
+	container_view_close(&cv);
 	if (ret) {
 		if (live)
 			err_msg(target, "the union stays read-only; umount and mount it again to write");

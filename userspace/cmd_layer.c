@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "commit.h"
 #include "container.h"
+#include "container_union.h"
 #include "export.h"
 #include "image.h"
 #include "layer.h"
@@ -33,7 +34,8 @@ void help_layer(FILE *out)
 "rm      remove a layer; refused while an image uses it\n"
 "diff    write the layer, or a container's rw top, as an OCI layer tar\n"
 "        on standard output (deterministic: the same tree gives the same\n"
-"        bytes)\n"
+"        bytes); directories renamed in a container's union are read\n"
+"        through it, a detached read-only one if it is not mounted\n"
 "\n"
 "LAYER is a diff-id (sha256:HEX) or a unique prefix of its hex digits.\n"
 "\n"
@@ -185,11 +187,12 @@ out:
 static int layer_diff(int argc, char **argv)
 {
 	char id[DIGEST_STR_LEN], *dir = NULL, **lowers = NULL;
-	const char *target = NULL;
+	struct container_view cv = { .lockfd = -1 };
+	struct union_view *view = NULL;
 	struct progress pg;
 	struct store st;
 	struct verb_opts o = { .operands = 1 };
-	json_t *c;
+	json_t *c, *img = NULL;
 	int i, ret;
 
 	i = verb_options(argc, argv, "layer diff", &o, help_layer, &ret);
@@ -202,24 +205,27 @@ static int layer_diff(int argc, char **argv)
 	ret = EXIT_FAILED;
 	c = container_load(&st, argv[i]);
 	if (c) {
-		json_t *img = image_load(&st, json_string_value(
-						json_object_get(c, "image")));
-
+		img = image_load(&st, json_string_value(json_object_get(c, "image")));
+		if (!img)
+			goto out;
 		dir = container_top(&st, c);
 		container_refresh(c);
-		target = json_string_value(json_object_get(c, "target"));
-		/* Where stubs of the top find their data when unmounted. */
-		lowers = img ? image_layer_dirs(&st, img) : NULL;
-		json_decref(img);
+		/* Where stubs of the top find their data. */
+		lowers = image_layer_dirs(&st, img);
+		container_view_init(&cv, &st, c, img);
+		view = &cv.v;
 	} else if (!layer_resolve(&st, argv[i], id)) {
 		dir = layer_diff_dir(&st, id);
 	}
 	if (dir) {
 		progress_start(&pg, "diff");
-		if (!layer_export(dir, target, lowers, STDOUT_FILENO, &pg))
+		if (!layer_export(dir, view, lowers, STDOUT_FILENO, &pg))
 			ret = EXIT_OK;
 		progress_done(&pg);
 	}
+out:
+	container_view_close(&cv);
+	json_decref(img);
 	free(dir);
 	strv_free(lowers);
 	json_decref(c);

@@ -201,14 +201,8 @@ int cmd_mount(int argc, char **argv)
 	}
 	req.branches = &branches;
 
-	/*
-	 * Load the module only when the filesystem is not registered.  If
-	 * /proc/filesystems cannot be read, let fsopen() decide, unless a
-	 * module file was named explicitly.
-	 */
 	ret = EXIT_FAILED;
-	c = fs_is_registered(req.fstype);
-	if ((c == 0 || (c < 0 && module)) && module_load(module))
+	if (fs_make_available(req.fstype, module))
 		goto out;
 	if (union_mount(&req))
 		goto out;

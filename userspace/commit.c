@@ -15,7 +15,7 @@
 #include "util.h"
 
 int layer_from_dir(const struct store *st, const char *dir,
-		   const char *union_root, char *const *lowers,
+		   struct union_view *view, char *const *lowers,
 		   char diff_id[DIGEST_STR_LEN])
 {
 	char *tmp = store_mktemp(st, "commit"), *tar;
@@ -32,7 +32,7 @@ int layer_from_dir(const struct store *st, const char *dir,
 		goto out;
 	}
 	progress_start(&pg, "commit");
-	ret = layer_export(dir, union_root, lowers, fd, &pg);
+	ret = layer_export(dir, view, lowers, fd, &pg);
 	close(fd);
 	progress_done(&pg);
 	if (ret)

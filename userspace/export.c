@@ -35,7 +35,8 @@
 struct export_ctx {
 	struct archive *a;
 	struct archive_entry_linkresolver *links;
-	int union_fd;		/* the mounted union, or -1 */
+	struct union_view *view;	/* NULL: no union to read */
+	int union_fd;		/* the view's root once opened, or -1 */
 	char *const *lowers;	/* layer dirs below, top first, or NULL */
 	struct progress *pg;
 	char buf[1 << 16];
@@ -187,11 +188,49 @@ static int emit_marker(struct export_ctx *c, const char *name,
 
 static int walk(struct export_ctx *c, int rootfd, const char *rel, int depth);
 
+int union_view_mounted(struct union_view *v)
+{
+	int fd = open(v->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		err_errno(v->root, errno);
+	return fd;
+}
+
 /*
- * The data of the stub @fd: through the union if it is mounted, else in
- * the first layer below that has a regular file of the recorded size at
- * the recorded path (Documentation/formats.rst, "Metadata-only copies"),
- * opened without following symlinks or leaving the layer.
+ * The union's root, opened on first need, which @srcrel (a @what) has;
+ * -1 after printing why.
+ */
+static int union_root(struct export_ctx *c, const char *srcrel,
+		      const char *what)
+{
+	if (c->union_fd < 0 && c->view) {
+		c->union_fd = c->view->open(c->view);
+		if (c->union_fd < 0)
+			err_msg(srcrel, "%s: not exported without the union", what);
+	}
+	return c->union_fd;
+}
+
+/* The stub @srcrel read through the union; -1 after printing why. */
+static int open_in_union(struct export_ctx *c, const char *srcrel)
+{
+	int ufd = union_root(c, srcrel, "a metadata-only copy"), fd;
+
+	if (ufd < 0)
+		return -1;
+	fd = openat(ufd, srcrel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		err_msg(srcrel, "in the union: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * The data of the stub @fd: through the union if it is open already, else
+ * in the first layer below that has a regular file of the recorded size
+ * at the recorded path (Documentation/formats.rst, "Metadata-only
+ * copies"), opened without following symlinks or leaving the layer, else
+ * through the union.
  */
 static int stub_data(struct export_ctx *c, int fd, const char *srcrel)
 {
@@ -205,14 +244,8 @@ static int stub_data(struct export_ctx *c, int fd, const char *srcrel)
 	ssize_t n;
 	int i;
 
-	if (c->union_fd >= 0) {
-		int dfd = openat(c->union_fd, srcrel, O_RDONLY | O_NOFOLLOW |
-				 O_CLOEXEC);
-
-		if (dfd < 0)
-			err_msg(srcrel, "%s", strerror(errno));
-		return dfd;
-	}
+	if (c->union_fd >= 0)
+		return open_in_union(c, srcrel);
 	n = fgetxattr(fd, "trusted.strata.metacopy", rec, sizeof(rec) - 1);
 	if (n < 0)
 		n = fgetxattr(fd, "user.strata.metacopy", rec, sizeof(rec) - 1);
@@ -242,6 +275,8 @@ static int stub_data(struct export_ctx *c, int fd, const char *srcrel)
 			return dfd;
 		close(dfd);
 	}
+	if (c->view)
+		return open_in_union(c, srcrel);
 	err_msg(srcrel, "a metadata-only copy whose data %s is in no layer below; mount the container to export it",
 		(char *)rec + 16);
 	return -1;
@@ -311,11 +346,12 @@ static int export_one(struct export_ctx *c, int rootfd, const char *rel,
 		ret = -1;
 		if (redirect) {
 			/* Renamed here: its merged contents live only in the union. */
-			if (c->union_fd < 0) {
+			if (!c->view) {
 				err_msg(srcrel, "a directory renamed in the union: mount the container to export it");
 				goto out;
 			}
-			ret = walk(c, c->union_fd, srcrel, -1);
+			if (union_root(c, srcrel, "a directory renamed in the union") >= 0)
+				ret = walk(c, c->union_fd, srcrel, -1);
 			goto out;
 		}
 		ret = walk(c, rootfd, srcrel, depth + 1);
@@ -419,12 +455,13 @@ static int walk(struct export_ctx *c, int rootfd, const char *rel, int depth)
 	return ret;
 }
 
-int layer_export(const char *dir, const char *union_root,
+int layer_export(const char *dir, struct union_view *view,
 		 char *const *lowers, int fd, struct progress *pg)
 {
 	struct export_ctx *c = xmalloc(sizeof(*c));
 	int rootfd, ret = -1;
 
+	c->view = view;
 	c->union_fd = -1;
 	c->lowers = lowers;
 	c->pg = pg;
@@ -433,13 +470,6 @@ int layer_export(const char *dir, const char *union_root,
 		err_errno(dir, errno);
 		free(c);
 		return -1;
-	}
-	if (union_root) {
-		c->union_fd = open(union_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (c->union_fd < 0) {
-			err_errno(union_root, errno);
-			goto out;
-		}
 	}
 	c->a = archive_write_new();
 	archive_write_set_format_pax_restricted(c->a);
@@ -459,7 +489,6 @@ int layer_export(const char *dir, const char *union_root,
 	}
 	archive_entry_linkresolver_free(c->links);
 	archive_write_free(c->a);
-out:
 	if (c->union_fd >= 0)
 		close(c->union_fd);
 	close(rootfd);

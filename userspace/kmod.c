@@ -164,3 +164,12 @@ int module_load(const char *path)
 	kmod_unref(ctx);
 	return ret;
 }
+
+int fs_make_available(const char *name, const char *path)
+{
+	int c = fs_is_registered(name);
+
+	if (c == 0 || (c < 0 && path))
+		return module_load(path);
+	return 0;
+}

@@ -22,4 +22,11 @@ int fs_is_registered(const char *name);
  */
 int module_load(const char *path);
 
+/*
+ * Make filesystem @name available: module_load(@path) when it is not
+ * registered, or when /proc/filesystems cannot be read and @path names a
+ * module file (else fsopen() decides).  0, or -1 after printing why.
+ */
+int fs_make_available(const char *name, const char *path);
+
 #endif /* STRATA_KMOD_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mount.c - mount a union with fsopen/fsconfig/fsmount/move_mount.
+ * mount.c - mount a union with fsopen/fsconfig/fsmount/move_mount, or
+ * open one detached (no move_mount) for the helper's own reading.
  *
  * Each branch is handed to the kernel as an open directory descriptor in
  * its own fsconfig call, so neither the length of a path nor the number of
@@ -24,7 +25,7 @@
 
 struct mount_ctx {
 	const struct mount_request *req;
-	char *object;		/* "mount TARGET", the subject of messages */
+	const char *object;	/* "mount TARGET" or a label: the subject of messages */
 	int fsfd;
 	int errors_logged;	/* 'e' messages printed from the log */
 	char *logbuf;
@@ -186,7 +187,8 @@ static int config_options(struct mount_ctx *c)
 	return 0;
 }
 
-static int do_mount(struct mount_ctx *c, int target_fd)
+/* fsopen to fsmount: the union, attached nowhere yet; its fd or -1. */
+static int make_mount(struct mount_ctx *c)
 {
 	const struct mount_request *req = c->req;
 	unsigned int attrs = req->readonly ? MOUNT_ATTR_RDONLY : 0;
@@ -214,41 +216,56 @@ static int do_mount(struct mount_ctx *c, int target_fd)
 	mfd = fsmount(c->fsfd, FSMOUNT_CLOEXEC, attrs);
 	if (mfd < 0)
 		return fail(c, errno, NULL);
-	if (move_mount(mfd, "", target_fd, "",
-		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) {
-		err_errno(c->object, errno);
-		close(mfd);
-		return -1;
-	}
-	close(mfd);
-	return 0;
+	return mfd;
+}
+
+/* make_mount() with its context set up and torn down around it. */
+static int open_union(const struct mount_request *req, const char *object)
+{
+	struct mount_ctx c = {
+		.req = req,
+		.object = object,
+		.fsfd = -1,
+		.logbuf = xmalloc(LOG_BUF_SIZE),
+	};
+	int mfd = make_mount(&c);
+
+	if (c.fsfd >= 0)
+		close(c.fsfd);
+	free(c.logbuf);
+	return mfd;
 }
 
 int union_mount(const struct mount_request *req)
 {
-	struct mount_ctx c = {
-		.req = req,
-		.fsfd = -1,
-	};
-	int target_fd, ret;
+	char *object = xasprintf("mount %s", req->target);
+	int target_fd, mfd, ret = -1;
 
-	c.object = xasprintf("mount %s", req->target);
 	/* Resolve the target first: no point configuring 8192 branches for a
 	 * mount point that does not exist. */
 	target_fd = open(req->target, O_PATH | O_CLOEXEC);
 	if (target_fd < 0) {
-		err_errno(c.object, errno);
-		free(c.object);
+		err_errno(object, errno);
+		free(object);
 		return -1;
 	}
-	c.logbuf = xmalloc(LOG_BUF_SIZE);
-	ret = do_mount(&c, target_fd);
-	if (c.fsfd >= 0)
-		close(c.fsfd);
+	mfd = open_union(req, object);
+	if (mfd >= 0) {
+		if (move_mount(mfd, "", target_fd, "",
+			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+			err_errno(object, errno);
+		else
+			ret = 0;
+		close(mfd);
+	}
 	close(target_fd);
-	free(c.logbuf);
-	free(c.object);
+	free(object);
 	return ret;
+}
+
+int union_open_detached(const struct mount_request *req)
+{
+	return open_union(req, req->label);
 }
 
 int union_umount(const char *target)

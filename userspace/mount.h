@@ -11,7 +11,8 @@
 
 struct mount_request {
 	const char *fstype;		/* "strata"; the unit tests use tmpfs */
-	const char *target;
+	const char *target;		/* union_mount(): the mount point */
+	const char *label;		/* union_open_detached(): names it */
 	const struct branch_list *branches;
 	const char *whiteout;		/* NULL: the filesystem's default */
 	const char *workdir;		/* NULL: inside the rw branch */
@@ -26,6 +27,15 @@ struct mount_request {
  * "strata: mount TARGET: <message>".  Returns 0, or -1 after printing why.
  */
 int union_mount(const struct mount_request *req);
+
+/*
+ * The same up to fsmount, but attached nowhere: no mount table shows it,
+ * and closing the returned descriptor (an O_PATH one of the union's root)
+ * unmounts it once nothing opened through it is open.  Messages are
+ * "strata: LABEL: <message>".  Returns the descriptor, or -1 after
+ * printing why.
+ */
+int union_open_detached(const struct mount_request *req);
 
 /* umount2(); returns 0, or -1 after printing why. */
 int union_umount(const char *target);

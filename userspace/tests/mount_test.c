@@ -197,3 +197,52 @@ TEST(mount_many_branches_one_fd_at_a_time)
 	close(after);
 	CHECK_INT(after, before);
 }
+
+static int do_open_detached(void *arg)
+{
+	return union_open_detached(&((struct mount_args *)arg)->req);
+}
+
+/* Lines of /proc/self/mountinfo: a detached union adds none. */
+static int mount_lines(void)
+{
+	char *text = read_small_file("/proc/self/mountinfo"), *p;
+	int n = 0;
+
+	for (p = text; p && *p; p++)
+		n += *p == '\n';
+	free(text);
+	return n;
+}
+
+TEST(mount_open_detached)
+{
+	struct mount_args *a = setup();
+	struct statvfs sv;
+	int before, mfd, fd;
+	char *out;
+
+	a->req.target = NULL;
+	a->req.label = "union of container c";
+	a->req.readonly = true;
+	before = mount_lines();
+	mfd = test_capture_stderr(do_open_detached, a, &out);
+	CHECK(mfd >= 0);
+	CHECK_STR(out, "");
+	CHECK_INT(mount_lines(), before);
+	/* Readable through the descriptor, and read-only. */
+	CHECK_INT(fstatvfs(mfd, &sv), 0);
+	CHECK(sv.f_flag & ST_RDONLY);
+	fd = openat(mfd, "x", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd < 0 && errno == EROFS);
+	fd = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	close(fd);
+	close(mfd);
+	CHECK_INT(mount_lines(), before);
+
+	/* Messages name the union by its label. */
+	add_dir(a, "b", BRANCH_MODE_RW);
+	CHECK_INT(test_capture_stderr(do_open_detached, a, &out), -1);
+	CHECK_STR(out, "strata: union of container c: Unknown parameter 'branch_rw'\n");
+}
