@@ -12,7 +12,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio
 	libmnl-dev libkmod-dev libarchive-dev libssl-dev libjansson-dev
 	python3-yaml python3-jsonschema
-	e2fsprogs xfsprogs btrfs-progs sparse dmsetup stress-ng
+	e2fsprogs xfsprogs btrfs-progs sparse dmsetup stress-ng rsync git
 	clang libclang-rt-14-dev
 	linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 xz-utils

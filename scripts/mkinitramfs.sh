@@ -13,8 +13,11 @@
 # The archive is rebuilt only when one of its inputs changed (OUT.stamp).
 # STRATA_GUEST_TOOLS adds host programs (with their libraries) to the guest;
 # default: xfs_io, handy for reflink/fiemap checks, dmsetup for the EIO
-# test, mkfs.xfs and mkfs.ext4 for the quota images of quota_test, and
-# stress-ng for stress_ng_test.sh.  STRATA_MODROOT: the modules of KVER
+# test, mkfs.xfs and mkfs.ext4 for the quota images of quota_test,
+# stress-ng for stress_ng_test.sh, and GNU tar, du, find, rsync and git
+# for plain_tools_test.sh.  A program whose name is a busybox applet goes
+# to /host/bin, off PATH, so that every other test still runs busybox's;
+# the others go to /usr/bin.  STRATA_MODROOT: the modules of KVER
 # are under STRATA_MODROOT/lib/modules/KVER (a kernel not installed, see
 # scripts/debug-kernel.sh) instead of /lib/modules/KVER.
 set -euo pipefail
@@ -49,7 +52,7 @@ ko=$build/$kver/strata.ko
 helper=$build/userspace/strata
 tests=$build/selftests
 tools=()
-for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup mkfs.xfs mkfs.ext4 stress-ng}; do
+for t in ${STRATA_GUEST_TOOLS-xfs_io dmsetup mkfs.xfs mkfs.ext4 stress-ng tar du find rsync git}; do
 	p=$(command -v "$t" 2>/dev/null) && tools+=("$p")
 done
 
@@ -122,7 +125,7 @@ if [ -f "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
 fi
 
 cd "$stage"
-mkdir -p bin sbin usr/bin usr/sbin dev proc sys tmp run root etc mnt \
+mkdir -p bin sbin usr/bin usr/sbin host/bin dev proc sys tmp run root etc mnt \
 	 strata/bin strata/selftests "lib/modules/$kver"
 cp "$busybox" bin/busybox
 "$busybox" --list-full | while read -r applet; do
@@ -183,8 +186,13 @@ if [ -x "$helper" ]; then
 	cp "$helper" strata/bin/strata
 	copy_libs "$helper"
 fi
+# The applet links are absolute symlinks to /bin/busybox: never copy onto
+# one (cp would follow it out of the archive).
+applets=$("$busybox" --list)
 for t in "${tools[@]}"; do
-	cp "$t" usr/bin/
+	dst=usr/bin
+	! grep -qxF "${t##*/}" <<<"$applets" || dst=host/bin
+	cp "$t" "$dst/"
 	! is_dynamic "$t" || copy_libs "$t"
 done
 if [ -d "$tests" ]; then
