@@ -202,7 +202,11 @@ TEST_F(inuse, lower_branches_shared)
 	free(third);
 }
 
-/* A union on top of another one uses the upper union's directories. */
+/*
+ * A union whose rw branch is a directory of another union claims that
+ * union's directory (its workdir= too: ".wh..wh.work" is a reserved name
+ * in the lower union).
+ */
 TEST_F(inuse, nested_union)
 {
 	char *top = strdup(st_fmt("%s/top", self->dir));
@@ -210,15 +214,22 @@ TEST_F(inuse, nested_union)
 	ST_OK(st_mkdirs(top));
 	ASSERT_EQ(0, st_mount_rw(self->m1, self->up, (char *[]){ self->low }, 1, NULL));
 	ST_OK(st_mkdirs(st_fmt("%s/nest", self->m1)));
-	EXPECT_EQ(0, br_mount(self->m2, st_fmt("%s/nest", self->m1), self->low,
-			      &self->log))
+	ST_OK(st_mkdirs(st_fmt("%s/w", self->m1)));
+	ST_OK(st_mkdirs(st_fmt("%s/w2", self->m1)));
+	EXPECT_EQ(0, ovl_mount(self->m2, st_fmt("%s/nest", self->m1), self->low,
+			       st_fmt("%s/w", self->m1), &self->log))
 		TH_LOG("log: %s", self->log);
 	EXPECT_EQ(0, st_put(st_fmt("%s/new", self->m2), "n"));
 	EXPECT_STREQ("n", st_cat(st_fmt("%s/nest/new", self->up)));
-	/* Its rw branch is claimed in the union, not in the real directory. */
-	EXPECT_EQ(EBUSY, br_mount(top, st_fmt("%s/nest", self->m1), self->low,
-				  &self->log));
-	EXPECT_TRUE(has(self->log, st_fmt("its rw branch %s/nest", self->m1)))
+	EXPECT_EQ(EBUSY, ovl_mount(top, st_fmt("%s/nest", self->m1), self->low,
+				   st_fmt("%s/w2", self->m1), &self->log));
+	EXPECT_TRUE(has(self->log, st_fmt("branch %s/nest: " BUSY " (its rw branch %s/nest)",
+					  self->m1, self->m1)))
+		TH_LOG("log: %s", self->log);
+	EXPECT_EQ(EBUSY, ovl_mount(top, st_fmt("%s/w2", self->m1), self->low,
+				   st_fmt("%s/w", self->m1), &self->log));
+	EXPECT_TRUE(has(self->log, st_fmt("workdir %s/w: " BUSY " (its workdir %s/w)",
+					  self->m1, self->m1)))
 		TH_LOG("log: %s", self->log);
 	ASSERT_EQ(0, st_umount(self->m2));
 	free(top);
