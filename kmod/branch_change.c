@@ -268,6 +268,25 @@ static int strata_check_new_branch(struct super_block *sb,
 	return 0;
 }
 
+/*
+ * A new rw branch will get its work directory emptied: claim it first,
+ * so that no other mounted union's directories are touched.
+ */
+static int strata_claim_rw(struct super_block *sb, const struct path *path,
+			   const char *name, struct netlink_ext_ack *extack)
+{
+	struct strata_inuse_dir dir = { path->dentry, name, "rw branch" };
+	struct strata_inuse_busy busy = {};
+	int err;
+
+	err = strata_inuse_claim(STRATA_FS(sb), &dir, 1, &busy);
+	if (err == -EBUSY)
+		strata_nl_errf(extack, "branch %s: in use by another mounted union (its %s)",
+			       name, busy.theirs ?: "directory");
+	kfree(busy.theirs);
+	return err;
+}
+
 /* The branch at @index of @t, or NULL after saying there is none. */
 static struct strata_branch *strata_branch_at(struct strata_table *t,
 					      unsigned int index,
@@ -334,11 +353,16 @@ int strata_branch_add(struct super_block *sb, const struct path *path,
 	err = strata_check_new_branch(sb, path, name, mode, extack);
 	if (err)
 		goto out;
+	if (mode == STRATA_BR_RW) {
+		err = strata_claim_rw(sb, path, name, extack);
+		if (err)
+			goto out;
+	}
 
 	err = -ENOMEM;
 	br = strata_fail_alloc(kzalloc(sizeof(*br), GFP_KERNEL));
 	if (!br)
-		goto out;
+		goto out_unclaim;
 	br->name = kstrdup(name, GFP_KERNEL);
 	if (!br->name)
 		goto out_free;
@@ -383,6 +407,7 @@ int strata_branch_add(struct super_block *sb, const struct path *path,
 			strata_nl_errf(extack, "branch %s: cannot set up its work directory (%d)",
 				       name, err);
 			strata_undo_add(sb, br);
+			strata_inuse_release(sfs, path->dentry);
 			goto out;
 		}
 	}
@@ -398,6 +423,9 @@ out_unmount:
 out_free:
 	kfree(br->name);
 	kfree(br);
+out_unclaim:
+	if (mode == STRATA_BR_RW)
+		strata_inuse_release(sfs, path->dentry);
 out:
 	strata_change_end(sb, STRATA_SB_KEEP);
 	return err;

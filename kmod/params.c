@@ -256,7 +256,7 @@ static int strata_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct strata_fs_context *ctx = fc->fs_private;
 	struct fs_parse_result result;
-	int opt;
+	int opt, err;
 
 	opt = fs_parse(fc, strata_param_specs, param, &result);
 	if (opt < 0)
@@ -321,8 +321,20 @@ static int strata_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case OPT_workdir:
 		path_put(&ctx->workdir);
 		memset(&ctx->workdir, 0, sizeof(ctx->workdir));
-		return strata_resolve(fc, param, strata_param_name(param),
-				      &ctx->workdir);
+		kfree(ctx->workdir_name);
+		ctx->workdir_name = NULL;
+		err = strata_resolve(fc, param, strata_param_name(param),
+				     &ctx->workdir);
+		if (err)
+			return err;
+		ctx->workdir_name = strata_path_name(&ctx->workdir);
+		if (IS_ERR(ctx->workdir_name)) {
+			err = PTR_ERR(ctx->workdir_name);
+			ctx->workdir_name = NULL;
+			path_put(&ctx->workdir);
+			memset(&ctx->workdir, 0, sizeof(ctx->workdir));
+		}
+		return err;
 	case OPT_whiteout:
 		ctx->whiteout = result.uint_32;
 		return 0;
@@ -420,6 +432,7 @@ static void strata_free_fc(struct fs_context *fc)
 		kfree(ctx->upper.name);
 	}
 	path_put(&ctx->workdir);
+	kfree(ctx->workdir_name);
 	kfree(ctx);
 }
 

@@ -99,6 +99,7 @@ struct strata_fs_context {
 	unsigned int alloc;
 	struct strata_branch_spec upper;	/* overlay spelling upperdir= */
 	struct path workdir;
+	char *workdir_name;		/* its absolute path, for messages */
 	bool has_br;			/* br=/branch* keys seen */
 	bool has_lower;			/* lowerdir= keys seen */
 	enum strata_whiteout_fmt whiteout;
@@ -485,6 +486,27 @@ int strata_clean_dir(struct super_block *sb, struct dentry *dir, int depth);
 int strata_remove_real(struct dentry *dir, struct dentry *d);
 void strata_discard_temp(struct super_block *sb, struct dentry *temp);
 struct dentry *strata_temp_dentry(struct super_block *sb);
+
+/* inuse.c: directories a union writes to, claimed against other unions */
+#define STRATA_INUSE_MAX	2	/* rw branch root, workdir= */
+
+struct strata_inuse_dir {
+	struct dentry *dentry;
+	const char *name;
+	const char *what;
+};
+
+struct strata_inuse_busy {
+	unsigned int mine;		/* index into the dirs claimed */
+	char *theirs;			/* kmalloc'ed; NULL without memory */
+};
+
+int strata_inuse_claim(struct strata_fs *sfs,
+		       const struct strata_inuse_dir *dirs, unsigned int n,
+		       struct strata_inuse_busy *busy);
+void strata_inuse_release(struct strata_fs *sfs, struct dentry *dentry);
+void strata_inuse_release_all(struct strata_fs *sfs);
+int strata_inuse_claim_mount(struct fs_context *fc, struct super_block *sb);
 
 /* copy_up.c */
 int strata_copy_up(struct dentry *dentry);

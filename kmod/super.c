@@ -70,6 +70,10 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (strata_rw_branch(sfs)) {
 		struct strata_fs_context *ctx = fc->fs_private;
 
+		/* Before the work directory is emptied: it may be another's. */
+		err = strata_inuse_claim_mount(fc, sb);
+		if (err)
+			return err;
 		err = strata_workdir_setup(fc, sb, ctx->workdir.dentry ?
 					   &ctx->workdir : NULL);
 		if (err)

@@ -17,6 +17,7 @@
  *   - concurrent lookups and readdirs during changes: each readdir shows
  *     all of a branch's names or none of them; writers (copy-ups,
  *     creates, renames, unlinks) during changes all succeed
+ *   - a rw branch another mounted union uses cannot be added (EBUSY)
  *   - bad requests: missing and wrong attributes, unknown union, bad
  *     index, rw below the top, unprivileged callers (extack checked)
  *   - the branch-change events on the monitor group, and the counter
@@ -390,6 +391,48 @@ TEST_F(br, modes)
 	EXPECT_STREQ("<ENOENT>", st_cat(D("top/z")));
 	EXPECT_STREQ("<ENOENT>", st_cat(M("new")));
 	EXPECT_STREQ("a-top2", st_cat(M("a")));
+}
+
+/*
+ * A rw branch another mounted union writes to cannot be added (its work
+ * directory would be emptied); a rw top set rr stays claimed until umount.
+ */
+TEST_F(br, add_busy_rw)
+{
+	char *m2 = strdup(D("m2"));
+
+	ST_OK(st_mkdirs(D("other")));
+	ST_OK(st_mkdirs(m2));
+	ASSERT_EQ(0, st_mount_rw(m2, D("other"), NULL, 0, NULL));
+	ST_OK(st_put(st_fmt("%s/.wh..wh.work/#inflight", D("other")), "tmp"));
+	ASSERT_EQ(0, SET(0, STRATA_BRANCH_MODE_RR)) TH_LOG("%s", self->msg);
+
+	EXPECT_EQ(EBUSY, ADD(D("other"), STRATA_BRANCH_MODE_RW, 0));
+	EXPECT_NE(NULL, strstr(self->msg,
+			       st_fmt("branch %s: in use by another mounted union (its rw branch %s)",
+				      D("other"), D("other"))))
+		TH_LOG("%s", self->msg);
+	EXPECT_STREQ("tmp", st_cat(st_fmt("%s/.wh..wh.work/#inflight", D("other"))));
+	/* Nothing changed: still read-only, two branches. */
+	EXPECT_EQ(-1, open(M("z"), O_CREAT | O_WRONLY, 0644));
+	EXPECT_EQ(EROFS, errno);
+	/* As a lower branch it may be shared. */
+	EXPECT_EQ(0, ADD(D("other"), STRATA_BRANCH_MODE_RO, 2)) TH_LOG("%s", self->msg);
+	ASSERT_EQ(0, DEL(2)) TH_LOG("%s", self->msg);
+
+	/* The former rw top is still this union's. */
+	EXPECT_EQ(-1, st_mount_rw(m2, D("top"), NULL, 0, NULL));
+	EXPECT_EQ(EBUSY, errno);
+
+	ASSERT_EQ(0, st_umount(m2));
+	ASSERT_EQ(0, ADD(D("other"), STRATA_BRANCH_MODE_RW, 0)) TH_LOG("%s", self->msg);
+	ST_OK(st_put(M("z"), "z"));
+	EXPECT_STREQ("z", st_cat(D("other/z")));
+	EXPECT_STREQ("<ENOENT>", st_cat(st_fmt("%s/.wh..wh.work/#inflight", D("other"))));
+
+	ASSERT_EQ(0, st_umount(self->mnt));
+	EXPECT_EQ(0, st_mount_rw(m2, D("top"), NULL, 0, NULL)) TH_LOG("%s", strerror(errno));
+	free(m2);
 }
 
 TEST_F(br, stale_fd_after_commit)

@@ -14,6 +14,8 @@
 #   - diff and commit of an unmounted container with directories renamed
 #     in the union (read through a detached union): renamed trees whole,
 #     .wh. for the old names, and the same view once imported or mounted
+#   - layer diff of a container mounted in another mount namespace is
+#     refused by the kernel (EBUSY) without touching its work directory
 #   - rm of what is in use is refused; gc removes what is not
 #   - a helper killed mid-import leaves no half layer
 #   - an image of 1000 layers mounts
@@ -35,7 +37,7 @@ fi
 S=$(command -v "$S")
 
 echo "TAP version 13"
-echo "1..116"
+echo "1..123"
 
 # result, check, expect and the counters n and failed.
 . "$(dirname "$0")/tap.sh"
@@ -255,6 +257,43 @@ check "... it has the data and the new mode" \
 expect "umount --rm c5" 0 "" $S umount --rm "$m"
 expect "container rm c4" 0 "" $S container rm c4
 expect "image rm demo:4" 0 "" $S image rm demo:4
+# Mounted in another mount namespace, the container looks unmounted here:
+# the diff's detached union over the same rw and work directories is
+# refused (EBUSY), and the live union's work directory is left alone.
+rm -f "$dir/ns.up"
+touch "$dir/ns.hold"
+unshare -m --propagation private sh -c "$S mount --name c6 demo:2 '$m' &&
+	mv '$m/tree' '$m/tree.moved' && touch '$dir/ns.up' &&
+	while [ -e '$dir/ns.hold' ]; do sleep 0.1; done" &
+nspid=$!
+i=0
+while [ ! -e "$dir/ns.up" ] && [ $i -lt 300 ] && kill -0 $nspid 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "c6 mounted in another mount namespace" test -e "$dir/ns.up"
+echo tmp >"$STRATA_ROOT/containers/c6/work/work/#inflight"
+expect "layer diff of it here is refused, naming the busy directory" 1 \
+	"branch $STRATA_ROOT/containers/c6/rw: in use by another mounted union" \
+	$S layer diff c6
+expect "... with a hint where it is mounted" 1 "another mount namespace?" \
+	$S layer diff c6
+check "... the live union's work directory is untouched" \
+	same "$(cat "$STRATA_ROOT/containers/c6/work/work/#inflight")" tmp
+echo live >"/proc/$nspid/root$m/after"
+check "... and the live union still writes" \
+	same "$(cat "$STRATA_ROOT/containers/c6/rw/after")" live
+rm -f "$dir/ns.hold"
+wait $nspid
+# The namespace's mounts go with its last process, a moment later.
+i=0
+until $S layer diff c6 >"$dir/c6.tar" 2>/dev/null || [ $i -ge 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+check "once that namespace is gone, the diff works" \
+	sh -c "tar -tf '$dir/c6.tar' | grep -x -e after -e tree.moved/t | wc -l | grep -qx 2"
+expect "container rm c6" 0 "" $S container rm c6
 
 # --- diff and round trip
 # Layers the helper wrote (commit, layer create) export to their own

@@ -77,6 +77,9 @@ static int view_open(struct union_view *v)
 	req.branches = &bl;
 	req.workdir = store_path(cv->st, "containers/%s/work", name);
 	mfd = union_open_detached(&req);
+	/* The kernel named the busy directory; say what that means here. */
+	if (mfd < 0 && errno == EBUSY)
+		err_msg(label, "the container is mounted where this helper cannot see it (another mount namespace?); umount it there first");
 	free((char *)req.workdir);
 out:
 	branch_list_free(&bl);

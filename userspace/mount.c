@@ -85,19 +85,21 @@ static void drain_log(struct mount_ctx *c)
 
 /*
  * A call failed with @err: show the kernel's explanation, or if it gave
- * none, "[<what>: ]strerror(err)".
+ * none, "[<what>: ]strerror(err)".  errno is @err again on return, for
+ * callers that explain some errors further.
  */
 static int fail(struct mount_ctx *c, int err, const char *what)
 {
 	int before = c->errors_logged;
 
 	drain_log(c);
-	if (c->errors_logged > before)
-		return -1;
-	if (what)
-		err_msg(c->object, "%s: %s", what, strerror(err));
-	else
-		err_errno(c->object, err);
+	if (c->errors_logged <= before) {
+		if (what)
+			err_msg(c->object, "%s: %s", what, strerror(err));
+		else
+			err_errno(c->object, err);
+	}
+	errno = err;
 	return -1;
 }
 
@@ -228,11 +230,12 @@ static int open_union(const struct mount_request *req, const char *object)
 		.fsfd = -1,
 		.logbuf = xmalloc(LOG_BUF_SIZE),
 	};
-	int mfd = make_mount(&c);
+	int mfd = make_mount(&c), err = errno;
 
 	if (c.fsfd >= 0)
 		close(c.fsfd);
 	free(c.logbuf);
+	errno = err;
 	return mfd;
 }
 

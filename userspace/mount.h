@@ -33,7 +33,8 @@ int union_mount(const struct mount_request *req);
  * and closing the returned descriptor (an O_PATH one of the union's root)
  * unmounts it once nothing opened through it is open.  Messages are
  * "strata: LABEL: <message>".  Returns the descriptor, or -1 after
- * printing why.
+ * printing why, with errno the failing call's (EBUSY: a directory it
+ * writes to is another mounted union's).
  */
 int union_open_detached(const struct mount_request *req);
 
