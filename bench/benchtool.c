@@ -13,7 +13,9 @@
  *   mkfiles DIR PREFIX FIRST COUNT [link]
  *                                       empty files DIR/PREFIX<i>; with "link"
  *                                       hard links of the first one (names
- *                                       without inodes: ext4 images have few)
+ *                                       without inodes: ext4 images have few),
+ *                                       a new one where the link count is
+ *                                       full (ext4: 65000)
  *   mkdata PATH BYTES                   a file of non-zero bytes
  *   mount-strata TARGET [-o KEY=VAL]... MODE:DIR...
  *                                       fsopen/fsconfig, one branch a call
@@ -123,14 +125,16 @@ static int cmd_mkfiles(int argc, char **argv)
 	for (i = first; i < first + count; i++) {
 		name_at(path, sizeof(path), argv[1], argv[2], i);
 		if (link_them && i > first) {
-			if (link(path0, path))
+			if (!link(path0, path))
+				continue;
+			if (errno != EMLINK)
 				die("link %s", path);
-			continue;
 		}
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			die("create %s", path);
 		close(fd);
+		strcpy(path0, path);
 	}
 	return 0;
 }

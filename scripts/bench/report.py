@@ -33,9 +33,18 @@ LINE_FAMILIES = {"stat", "readdir"}
 FAMILY_ORDER = ("stat", "readdir", "read", "write", "copyup", "chmod", "churn",
                 "untar", "mem")
 # "lower is better" for every unit bench.sh emits.
+# Families bench.sh measures once, whatever the repetitions.
+ONCE_FAMILIES = {"mem"}
+
+
+SIZES = {"": 1, "k": 1e3, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
 
 
 def param_key(p):
+    """Numeric order, sizes by their bytes: 4KiB < 64MiB < 1GiB."""
+    m = re.fullmatch(r"(\d+)(\w*)", p)
+    if m and m.group(2) in SIZES:
+        return (0, int(m.group(1)) * SIZES[m.group(2)], p)
     m = re.match(r"(\d+)", p)
     return (0, int(m.group(1)), p) if m else (1, 0, p)
 
@@ -46,6 +55,7 @@ def parse(paths):
     clocks = {}     # (family, workload) -> clock
     na = {}         # key -> reason
     info = []
+    reps = 0
     for path in paths:
         clock = "wall"
         try:
@@ -55,9 +65,10 @@ def parse(paths):
             continue
         for line in lines:
             line = line.strip("\r")
-            m = re.match(r"@I kernel \S+, clock (\S+),", line)
+            m = re.match(r"@I kernel \S+, clock (\S+), (\d+) repetitions", line)
             if m:
                 clock = m.group(1)
+                reps = max(reps, int(m.group(2)))
             if line.startswith("@I "):
                 info.append(line[3:])
             f = line.split()
@@ -75,7 +86,7 @@ def parse(paths):
                 key = tuple(f[1:5])
                 na[key] = " ".join(f[5:])
                 clocks.setdefault((f[1], f[2]), clock)
-    return samples, units, clocks, na, info
+    return samples, units, clocks, na, info, reps
 
 
 def summarise(samples):
@@ -101,6 +112,8 @@ def fmt_value(v, unit, clock):
                 return f"{v / div:.3g} {name}{suffix}"
     if unit == "bytes" or unit == "bytes/name":
         suffix = "/name" if unit == "bytes/name" else ""
+        if abs(v) >= 1 << 30:
+            return f"{v / (1 << 30):.3g} GiB{suffix}"
         if abs(v) >= 1 << 20:
             return f"{v / (1 << 20):.3g} MiB{suffix}"
         if abs(v) >= 1 << 10:
@@ -119,7 +132,37 @@ def ratio(a, b):
     return a / b
 
 
-def rows_of(summary, units, clocks, na):
+def footnotes(summary, na, reps):
+    """Marks for the table: n/a reasons and rows of fewer repetitions.
+
+    Returns (na_mark: reason -> mark, few: the (family, workload, param)
+    of fewer repetitions, their mark, notes).  The overlayfs layer cap,
+    first, keeps its mark "¹"."""
+    marks = iter("¹²³⁴⁵⁶⁷⁸⁹")
+    na_mark, notes = {}, []
+    cap = [r for r in na.values() if "500" in r]
+    if cap:
+        na_mark[cap[0]] = next(marks)
+        notes.append("¹ overlayfs takes at most 500 lower layers.")
+    for reason in sorted(set(na.values()) - set(na_mark)):
+        na_mark[reason] = next(marks)
+        notes.append(f"{na_mark[reason]} n/a: {reason}.")
+    # Measured fewer times than the run's repetitions (mem is measured
+    # once by design).
+    few = {k[:3] for k, s in summary.items()
+           if s[0] < reps and k[0] not in ONCE_FAMILIES}
+    if few:
+        ns = sorted({s[0] for k, s in summary.items() if k[:3] in few})
+        notes.append(f"{next(marks)} {'/'.join(map(str, ns))} "
+                     f"repetition(s) only (the big sizes; bench.sh's @I lines).")
+        few_mark = notes[-1][0]
+    else:
+        few_mark = ""
+    return na_mark, few, few_mark, notes
+
+
+def rows_of(summary, units, clocks, na, marks):
+    na_mark, few, few_mark, _ = marks
     keys = {(k[0], k[1], k[2]) for k in list(summary) + list(na)}
 
     def order(k):
@@ -141,11 +184,13 @@ def rows_of(summary, units, clocks, na):
                     s += f" ±{spread:.0f}%" if spread >= 1 else f" ±{spread:.1f}%"
                 cells.append(s)
             elif key in na:
-                cells.append("n/a¹" if "500" in na[key] else "n/a")
+                cells.append("n/a" + na_mark[na[key]])
             else:
                 cells.append("-")
         so = ratio(meds.get("strata"), meds.get("overlay"))
         sr = ratio(meds.get("strata"), meds.get("raw"))
+        if (fam, wl, par) in few:
+            par += few_mark
         rows.append([f"{fam} {wl}", par] + cells +
                     [f"{so:.2f}" if so is not None else "-",
                      f"{sr:.2f}" if sr is not None else "-", clock])
@@ -324,7 +369,9 @@ class Panel:
         return (f'<g transform="translate({dx},{dy})">' + "".join(self.parts) + "</g>")
 
 
-def plot_family(fam, summary, units, clocks, kver, path):
+def plot_family(fam, summary, units, clocks, na, kver, path):
+    """One panel per workload; a parameter not measured at all (n/a,
+    e.g. no room for 1 GiB) keeps its place, its bars marked n/a."""
     wls = sorted({k[1] for k in summary if k[0] == fam})
     if not wls:
         return
@@ -332,7 +379,9 @@ def plot_family(fam, summary, units, clocks, kver, path):
     for wl in wls:
         clock = clocks.get((fam, wl), "wall")
         keys = [k for k in summary if k[0] == fam and k[1] == wl]
-        params = sorted({k[2] for k in keys}, key=param_key)
+        params = sorted({k[2] for k in keys} |
+                        {k[2] for k in na if k[0] == fam and k[1] == wl},
+                        key=param_key)
         unit = units[keys[0]]
         if clock == "icount" and unit.startswith("ns"):
             unit = "instructions" + unit[2:]
@@ -384,7 +433,7 @@ def main():
     ap.add_argument("logs", nargs="+")
     args = ap.parse_args()
 
-    samples, units, clocks, na, info = parse(args.logs)
+    samples, units, clocks, na, info, reps = parse(args.logs)
     if not samples:
         print("report: no results in " + " ".join(args.logs), file=sys.stderr)
         return 1
@@ -403,10 +452,9 @@ def main():
             w.writerow([args.kver, clocks.get(key[:2], "wall"), *key, 0,
                         "", "", "", "", "n/a: " + reason])
 
-    rows = rows_of(summary, units, clocks, na)
-    notes = []
-    if any("500" in r for r in na.values()):
-        notes.append("¹ overlayfs takes at most 500 lower layers.")
+    marks = footnotes(summary, na, reps)
+    rows = rows_of(summary, units, clocks, na, marks)
+    notes = marks[3]
     notes.append("± is half the min-max range over the repetitions, in % of the "
                  "median; icount times are guest instructions.")
     fails = [i for i in info if i.startswith("FAIL")]
@@ -421,7 +469,7 @@ def main():
     sys.stdout.write(txt)
 
     for fam in sorted({k[0] for k in summary}):
-        plot_family(fam, summary, units, clocks, args.kver,
+        plot_family(fam, summary, units, clocks, na, args.kver,
                     os.path.join(args.out, f"{fam}.svg"))
     return 1 if fails else 0
 

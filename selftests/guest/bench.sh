@@ -12,17 +12,20 @@
 #   stat         stat() of an existing bottom-layer name and of a missing
 #                name, 1..1024 read-only (rr) layers on tmpfs
 #   readdir-warm merged readdir of 10240 entries spread over 1..256 layers
-#                (ext4), directory already cached
+#                and of 102400 ("100k") over 1, 16 and 64 layers (ext4),
+#                directory already cached
 #   readdir-cold the same after drop_caches before every pass
 #   read         sequential (64 MiB) and random 4 KiB reads of a lower file
-#   copyup       first write to a 4 KiB and a 64 MiB lower file, then
+#   copyup       first write to a 4 KiB, a 64 MiB and a 1 GiB lower file,
 #                overwriting the copied-up 64 MiB file ("write"), and chmod
-#                of a 64 MiB lower file, on tmpfs, ext4, xfs and btrfs
+#                of a 64 MiB and a 1 GiB lower file with the bytes the chmod
+#                allocated ("FS-alloc"), on tmpfs, ext4, xfs and btrfs
 #   churn        create+unlink of 1000 new names in the top branch, and
 #                unlink of 1000 lower names (whiteouts), tmpfs and ext4
 #   untar        unpacking a 2000-file tree into a writable union (ext4)
 #   mem          slab growth after 10k lookups at 64 layers (ext4), slab
-#                per mount, page cache when one file is read twice
+#                per mount, page cache when one lower file is read through
+#                a union and directly, and through two unions
 #
 # For every measurement three kinds are run: strata, overlay (overlayfs
 # over the same layer directories; whiteout=overlay for strata wherever a
@@ -36,6 +39,11 @@
 #
 # Every measurement first runs once as a warm-up (not reported), then
 # REPS times (default 5), strata, overlay and raw taking turns (mem: once).
+# The big sizes take longest and run fewer times (an @I line says so): the
+# 100k readdir RD_BIG_REPS times, the 1 GiB copy-up and chmod CU_BIG_REPS
+# times after a warm-up of raw only.  Where the guest lacks the RAM or
+# disk space for 1 GiB (run.sh gives it both), those rows are @NA with the
+# reason.
 # CLOCK only labels the output: "icount"
 # when the host booted QEMU with -icount shift=0 (the monotonic clock
 # then counts guest instructions, 1 ns = 1 instruction), else "wall".
@@ -44,7 +52,7 @@ set -u
 export PATH=/strata/bin:/usr/sbin:/usr/bin:/sbin:/bin
 here=$(cd "$(dirname "$0")" && pwd)
 BT=${BENCHTOOL:-$here/bench-benchtool}
-REPS=5 CLOCK=wall
+REPS=5 CLOCK=wall WARMUP=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-r) REPS=$2; shift ;;
@@ -60,7 +68,10 @@ WORKLOADS=${*:-stat readdir-warm churn untar mem readdir-cold read copyup}
 # host then hurts all three alike.
 M_strata=/mnt/bench-strata
 M_overlay=/mnt/bench-overlay
-mkdir -p "$M_strata" "$M_overlay"
+# A second union of each kind over the same layers (mem: page cache).
+M_strata2=/mnt/bench-strata2
+M_overlay2=/mnt/bench-overlay2
+mkdir -p "$M_strata" "$M_overlay" "$M_strata2" "$M_overlay2"
 failures=0
 
 info() { echo "@I $*"; }
@@ -72,7 +83,7 @@ fail() {
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 umount_all() {
 	local m
-	for m in "$M_strata" "$M_overlay"; do
+	for m in "$M_strata" "$M_overlay" "$M_strata2" "$M_overlay2"; do
 		while grep -q " $m " /proc/mounts; do
 			umount "$m" 2>/dev/null || umount -l "$m" || { fail "umount $m"; break; }
 		done
@@ -86,14 +97,24 @@ where() {
 	*) echo "$2" ;;
 	esac
 }
+# where2 KIND: the second mount point of KIND.
+where2() {
+	case $1 in
+	strata) echo "$M_strata2" ;;
+	overlay) echo "$M_overlay2" ;;
+	esac
+}
 
 # rounds "KINDS" FUNC ARG...: "FUNC KIND ARG... REP" for REP = 0 (warm-up,
-# its @R lines dropped) .. REPS, the kinds taking turns within a round.
+# its @R lines dropped; only the kinds in WARMUP if set) .. REPS, the kinds
+# taking turns within a round.
 rounds() {
-	local kinds=$1 fn=$2 r=0 k
+	local kinds=$1 fn=$2 r=0 k ks
 	shift 2
 	while [ $r -le "$REPS" ]; do
-		for k in $kinds; do
+		ks=$kinds
+		[ $r -gt 0 ] || ks=${WARMUP:-$kinds}
+		for k in $ks; do
 			if [ $r -eq 0 ]; then
 				"$fn" "$k" "$@" 0 >/tmp/bench.warmup
 				grep -v '^@R' /tmp/bench.warmup
@@ -205,50 +226,66 @@ wl_stat() {
 }
 
 # ---------------------------------------------------------------- readdir
-# For N layers: DIR/N/<i>/d holds 10240/N distinct names, so the merged d
-# always has 10240 entries; raw is DIR/1/0/d (the same 10240 names in one
-# directory).  The names of a layer are hard links of one empty file: a
-# 512 MiB ext4 image has only 32768 inodes.
-RD=/mnt/ext4/bench/readdir
-RD_TOTAL=10240
-RD_LAYERS="1 4 16 64 256"
-rd_setup() {
-	local n i per
-	[ -f "$RD/.done" ] && return 0
-	rm -rf "$RD"
-	info "readdir: building layers in $RD"
-	for n in $RD_LAYERS; do
-		per=$((RD_TOTAL / n))
+# Two sets: TOTAL=10240 entries at 1..256 layers (workloads "warm", "cold")
+# and TOTAL=102400 at 1, 16 and 64 layers ("warm-100k", "cold-100k"; fewer
+# repetitions: RD_BIG_REPS).  For N layers: DIR/N/<i>/d holds TOTAL/N
+# distinct names, so the merged d always has TOTAL entries; raw is
+# DIR/1/0/d (the same TOTAL names in one directory).  The names of a layer
+# are hard links of one empty file (a new one every 65000, ext4's limit):
+# a 512 MiB ext4 image has only 32768 inodes.
+RD_SETS="10240:1,4,16,64,256 102400:1,16,64"
+RD_BIG_REPS=2
+rd_dir() { echo "/mnt/ext4/bench/readdir-$1"; } # TOTAL
+rd_label() { # MODE TOTAL
+	[ "$2" = 10240 ] && echo "$1" || echo "$1-$(($2 / 1024))k"
+}
+rd_setup() { # TOTAL LAYERS
+	local d n i per
+	d=$(rd_dir "$1")
+	[ -f "$d/.done" ] && return 0
+	rm -rf "$d"
+	info "readdir: building $1 entries at $2 layers in $d"
+	for n in $2; do
+		per=$(($1 / n))
 		for i in $(seq 0 $((n - 1))); do
-			{ mkdir -p "$RD/$n/$i/d" &&
-				"$BT" mkfiles "$RD/$n/$i/d" "e${i}_" 0 "$per" link; } ||
-				{ fail "building $RD/$n/$i"; return 1; }
+			{ mkdir -p "$d/$n/$i/d" &&
+				"$BT" mkfiles "$d/$n/$i/d" "e${i}_" 0 "$per" link; } ||
+				{ fail "building $d/$n/$i"; return 1; }
 		done
 	done
 	sync
-	touch "$RD/.done"
+	touch "$d/.done"
 }
-measure_readdir() { # KIND MODE N REP
+measure_readdir() { # KIND MODE TOTAL N REP
 	local out d
-	d=$(where "$1" "$RD/1/0")
+	d=$(where "$1" "$(rd_dir "$3")/1/0")
 	[ "$2" = cold ] && drop_caches
-	out=$("$BT" readdir "$d/d" "$RD_TOTAL") || { fail "readdir $1 $3"; return; }
-	echo "@R readdir $2 $3 $1 $4 ${out% *} ns"
+	out=$("$BT" readdir "$d/d" "$3") || { fail "readdir $1 $3 $4"; return; }
+	echo "@R readdir $(rd_label "$2" "$3") $4 $1 $5 ${out% *} ns"
 }
 wl_readdir() { # MODE
-	local n k kinds
-	rd_setup || return
-	for n in $RD_LAYERS; do
-		kinds=
-		for k in strata overlay; do
-			if mount_ro $k "$RD/$n" 0 $((n - 1)); then
-				kinds="$kinds $k"
-			else
-				fail "mount $k with $n layers"
-			fi
+	local set total layers dir n k kinds reps=$REPS
+	for set in $RD_SETS; do
+		total=${set%:*} layers=$(echo "${set#*:}" | tr , ' ')
+		dir=$(rd_dir "$total")
+		rd_setup "$total" "$layers" || return
+		if [ "$total" != 10240 ] && [ "$RD_BIG_REPS" -lt "$REPS" ]; then
+			REPS=$RD_BIG_REPS
+			info "readdir $(rd_label "$1" "$total"): $REPS repetitions"
+		fi
+		for n in $layers; do
+			kinds=
+			for k in strata overlay; do
+				if mount_ro $k "$dir/$n" 0 $((n - 1)); then
+					kinds="$kinds $k"
+				else
+					fail "mount $k with $n layers"
+				fi
+			done
+			rounds "$kinds raw" measure_readdir "$1" "$total" "$n"
+			umount_all
 		done
-		rounds "$kinds raw" measure_readdir "$1" "$n"
-		umount_all
+		REPS=$reps
 	done
 }
 
@@ -271,6 +308,14 @@ cu_setup() { # FS
 	sync
 	touch "$base/.done2"
 }
+# mount_cu KIND BASE TARGET: read-only union of the copy-up set's empty
+# BASE/top over BASE/lower.
+mount_cu() {
+	case $1 in
+	strata) "$BT" mount-strata "$3" rr:"$2/top" rr:"$2/lower" ;;
+	overlay) "$BT" mount-overlay "$3" "$2" lowerdir=top:lower ;;
+	esac
+}
 # The 64 MiB file of the ext4 copy-up set, below an empty layer.
 measure_read() { # KIND REP
 	local out v f
@@ -287,10 +332,8 @@ measure_read() { # KIND REP
 wl_read() {
 	local base=/mnt/ext4/bench/cu reps=$REPS
 	cu_setup ext4 || return
-	"$BT" mount-strata "$M_strata" rr:"$base/top" rr:"$base/lower" ||
-		{ fail "mount strata for read"; return; }
-	"$BT" mount-overlay "$M_overlay" "$base" lowerdir=top:lower ||
-		{ fail "mount overlay for read"; return; }
+	mount_cu strata "$base" "$M_strata" || { fail "mount strata for read"; return; }
+	mount_cu overlay "$base" "$M_overlay" || { fail "mount overlay for read"; return; }
 	# Cheap and noisy in wall time: three times the repetitions.
 	REPS=$((REPS * 3))
 	rounds "strata overlay raw" measure_read
@@ -299,47 +342,130 @@ wl_read() {
 }
 
 # ---------------------------------------------------------------- copy-up
+# alloc FILE: bytes allocated to FILE (st_blocks), 0 if there is none.
+alloc() { echo $(($(stat -c %b "$1" 2>/dev/null || echo 0) * 512)); }
+# chmod_rows KIND FS SIZE REP FILE RESULT: time chmod(FILE), then print
+# what it allocated: the growth of RESULT, the file holding the new mode
+# (KIND's upper copy, which did not exist before; raw: FILE itself).
+# st_blocks: on xfs and btrfs it counts the blocks a reflinked copy shares.
+chmod_rows() {
+	local a0 v
+	a0=$(alloc "$6")
+	v=$("$BT" chmod "$5") || { fail "chmod $1 $2 $3"; return; }
+	echo "@R chmod $2 $3 $1 $4 $v ns"
+	echo "@R chmod $2-alloc $3 $1 $4 $(($(alloc "$6") - a0)) bytes"
+}
+# raw_dir BASE: an empty BASE/raw for the raw copies.
+raw_dir() {
+	rm -rf "$1/raw"
+	mkdir "$1/raw"
+	sync
+}
+# timed FAMILY FS PARAM KIND REP BENCHTOOL-ARG...: one @R line with the
+# time benchtool prints, then sync.
+timed() {
+	local row="$1 $2 $3 $4 $5" v
+	shift 5
+	v=$("$BT" "$@") || { fail "$* ($row)"; return; }
+	echo "@R $row $v ns"
+	sync
+}
 measure_copyup() { # KIND FS REP
-	local k=$1 fs=$2 r=$3 base=/mnt/$2/bench/cu d v
+	local k=$1 fs=$2 r=$3 base=/mnt/$2/bench/cu d
 	if [ "$k" = raw ]; then
 		d=$base/raw
-		rm -rf "$d"
-		mkdir "$d"
-		sync
-		v=$("$BT" copyraw "$base/lower/small" "$d/small") || fail "copyraw small $fs"
-		echo "@R copyup $fs 4KiB $k $r $v ns"
-		sync
-		v=$("$BT" copyraw "$base/lower/big" "$d/big") || fail "copyraw big $fs"
-		echo "@R copyup $fs 64MiB $k $r $v ns"
-		sync
-		v=$("$BT" writeseq "$d/big") || fail "writeseq raw $fs"
-		echo "@R write $fs 64MiB $k $r $v ns"
-		sync
-		v=$("$BT" chmod "$d/big") || fail "chmod raw $fs"
-		echo "@R chmod $fs 64MiB $k $r $v ns"
+		raw_dir "$base"
+		timed copyup "$fs" 4KiB "$k" "$r" copyraw "$base/lower/small" "$d/small"
+		timed copyup "$fs" 64MiB "$k" "$r" copyraw "$base/lower/big" "$d/big"
+		timed write "$fs" 64MiB "$k" "$r" writeseq "$d/big"
+		chmod_rows "$k" "$fs" 64MiB "$r" "$d/big" "$d/big"
 		rm -rf "$d"
 		return
 	fi
 	mount_rw "$k" "$base" || { fail "mount $k rw on $fs"; return; }
 	d=$(where "$k")
 	sync
-	v=$("$BT" firstwrite "$d/small") || fail "firstwrite small $k $fs"
-	echo "@R copyup $fs 4KiB $k $r $v ns"
-	sync
-	v=$("$BT" firstwrite "$d/big") || fail "firstwrite big $k $fs"
-	echo "@R copyup $fs 64MiB $k $r $v ns"
-	sync
+	timed copyup "$fs" 4KiB "$k" "$r" firstwrite "$d/small"
+	timed copyup "$fs" 64MiB "$k" "$r" firstwrite "$d/big"
 	# Writing to the file now copied up: the data path of the rw branch.
-	v=$("$BT" writeseq "$d/big") || fail "writeseq $k $fs"
-	echo "@R write $fs 64MiB $k $r $v ns"
-	sync
-	v=$("$BT" chmod "$d/big2") || fail "chmod $k $fs"
-	echo "@R chmod $fs 64MiB $k $r $v ns"
-	if [ "$r" = 1 ]; then
-		# Did the chmod copy data?  st_blocks of the upper copy.
-		info "chmod $fs $k: upper big2 has $(stat -c %b "$base/upper-$k/big2") blocks"
-	fi
+	timed write "$fs" 64MiB "$k" "$r" writeseq "$d/big"
+	chmod_rows "$k" "$fs" 64MiB "$r" "$d/big2" "$base/upper-$k/big2"
 	unmount_rw "$k" "$base"
+}
+
+# 1 GiB: /mnt/FS/bench/cu1g/lower/huge.  The first write (a copy-up) and
+# the chmod (strata: metadata only; overlayfs: all the data) each get a
+# fresh union over the same file, so that only one copy exists at a time:
+# tmpfs and ext4 need twice the file's size free (xfs and btrfs reflink),
+# and tmpfs holds it in the guest's RAM.  Each repetition copies 1 GiB per
+# kind, so CU_BIG_REPS repetitions, and the warm-up is one raw copy: the
+# first copy of the new file costs more (up to 2.6x on tmpfs, 45x on xfs),
+# which would fall on strata, the first kind of a round.
+HUGE=$((1024 * 1024 * 1024))
+CU_BIG_REPS=1
+measure_copyup_big() { # KIND FS REP
+	local k=$1 fs=$2 r=$3 base=/mnt/$2/bench/cu1g d
+	if [ "$k" = raw ]; then
+		d=$base/raw
+		raw_dir "$base"
+		timed copyup "$fs" 1GiB "$k" "$r" copyraw "$base/lower/huge" "$d/huge"
+		chmod_rows "$k" "$fs" 1GiB "$r" "$d/huge" "$d/huge"
+		rm -rf "$d"
+		return
+	fi
+	mount_rw "$k" "$base" || { fail "mount $k rw on $fs"; return; }
+	sync
+	timed copyup "$fs" 1GiB "$k" "$r" firstwrite "$(where "$k")/huge"
+	unmount_rw "$k" "$base"
+	mount_rw "$k" "$base" || { fail "mount $k rw on $fs"; return; }
+	sync
+	chmod_rows "$k" "$fs" 1GiB "$r" "$(where "$k")/huge" "$base/upper-$k/huge"
+	unmount_rw "$k" "$base"
+}
+# big_room FS: is there room for the 1 GiB set?  If not, say why.
+big_room() {
+	local fs=$1 need=$((HUGE / 1024 + 262144)) free avail
+	case $fs in
+	tmpfs|ext4) need=$((need + HUGE / 1024)) ;;
+	esac
+	if [ "$fs" = tmpfs ]; then
+		# Grow the tmpfs, if the RAM allows it (512 MiB left over).
+		avail=$(meminfo MemAvailable)
+		[ "$avail" -ge $((need + 524288)) ] || {
+			echo "the guest has $((avail / 1024)) MiB of RAM available," \
+				"needs $(((need + 524288) / 1024)) MiB (tmpfs keeps" \
+				"the file and its copy in RAM)"
+			return 1
+		}
+		mount -o remount,size=$(($(df -Pk /mnt/tmpfs | awk 'NR == 2 { print $2 }') + need))k \
+			/mnt/tmpfs || { echo "cannot grow /mnt/tmpfs"; return 1; }
+	fi
+	free=$(df -Pk "/mnt/$fs" | awk 'NR == 2 { print $4 }')
+	[ "$free" -ge "$need" ] ||
+		{ echo "/mnt/$fs has $((free / 1024)) MiB free, needs $((need / 1024)) MiB"; return 1; }
+}
+copyup_big() { # FS
+	local fs=$1 base=/mnt/$1/bench/cu1g size0 why k w reps=$REPS
+	size0=$(df -Pk /mnt/tmpfs | awk 'NR == 2 { print $2 }')
+	rm -rf "$base"
+	if ! why=$(big_room "$fs"); then
+		for k in strata overlay raw; do
+			for w in "copyup:$fs" "chmod:$fs" "chmod:$fs-alloc"; do
+				na "${w%%:*}" "${w#*:}" 1GiB $k "$why"
+			done
+		done
+	elif mkdir -p "$base/lower" && "$BT" mkdata "$base/lower/huge" "$HUGE"; then
+		sync
+		[ "$CU_BIG_REPS" -ge "$REPS" ] || REPS=$CU_BIG_REPS
+		info "copyup/chmod $fs 1GiB: $REPS repetitions, warm-up raw only"
+		WARMUP=raw
+		rounds "strata overlay raw" measure_copyup_big "$fs"
+		REPS=$reps WARMUP=
+	else
+		fail "building $base"
+	fi
+	rm -rf "$base"
+	[ "$fs" != tmpfs ] || mount -o remount,size="${size0}k" /mnt/tmpfs
 }
 wl_copyup() {
 	local fs
@@ -349,6 +475,7 @@ wl_copyup() {
 		rounds "strata overlay raw" measure_copyup "$fs"
 		# Keep the ext4 set for the read workload, free the others.
 		[ "$fs" = ext4 ] || rm -rf "/mnt/$fs/bench/cu"
+		copyup_big "$fs"
 	done
 }
 
@@ -472,7 +599,7 @@ mem_lookups() { # KIND DIR PREFIX WANT LABEL
 	echo "@R mem $5-slab 10k $1 1 $(((${11} - $8) * 1024 / MEM_N)) bytes/name"
 }
 wl_mem() {
-	local L=/mnt/ext4/bench/mem k what s0 s1 c0 c1 base
+	local L=/mnt/ext4/bench/mem k what s0 s1 base
 	rm -rf "$L"
 	mkdir -p "$L"
 	for i in $(seq 0 63); do
@@ -518,23 +645,40 @@ wl_mem() {
 	done
 	rm -rf "$L"
 
-	# Page cache: one lower file read through the union, then directly.
+	# Page cache: one lower file read through the union, then directly
+	# ("2reads"); and read through two unions of the same layers
+	# ("2mounts"; raw: read twice).  One copy each time if the unions
+	# share the lower file's pages.
 	cu_setup ext4 || return
 	base=/mnt/ext4/bench/cu
 	for k in strata overlay raw; do
-		case $k in
-		strata) "$BT" mount-strata "$M_strata" rr:"$base/top" rr:"$base/lower" ;;
-		overlay) "$BT" mount-overlay "$M_overlay" "$base" lowerdir=top:lower ;;
-		raw) true ;;
-		esac || { fail "mount $k for page cache"; continue; }
-		drop_caches
-		c0=$(meminfo Cached)
-		"$BT" readseq "$(where $k "$base/lower")/big" >/dev/null
-		"$BT" readseq "$base/lower/big" >/dev/null
-		c1=$(meminfo Cached)
-		echo "@R mem pagecache-2reads 64MiB $k 1 $(((c1 - c0) / 1024)) MiB"
-		umount_all
+		pagecache_rows "$k" "$base"
 	done
+}
+# cached_growth FILE...: MiB of page cache added by reading FILEs from cold.
+cached_growth() {
+	local c0 f
+	drop_caches
+	c0=$(meminfo Cached)
+	for f in "$@"; do
+		"$BT" readseq "$f" >/dev/null || return
+	done
+	echo $((($(meminfo Cached) - c0) / 1024))
+}
+pagecache_rows() { # KIND BASE
+	local k=$1 f=$2/lower/big a b v
+	if [ "$k" = raw ]; then
+		a=$f b=$f
+	else
+		{ mount_cu "$k" "$2" "$(where "$k")" && mount_cu "$k" "$2" "$(where2 "$k")"; } ||
+			{ fail "mount $k twice for page cache"; umount_all; return; }
+		a=$(where "$k")/big b=$(where2 "$k")/big
+	fi
+	v=$(cached_growth "$a" "$f") || fail "page cache: reading $a, $f"
+	echo "@R mem pagecache-2reads 64MiB $k 1 $v MiB"
+	v=$(cached_growth "$a" "$b") || fail "page cache: reading $a, $b"
+	echo "@R mem pagecache-2mounts 64MiB $k 1 $v MiB"
+	umount_all
 }
 
 # ---------------------------------------------------------------- main
@@ -542,6 +686,8 @@ wl_mem() {
 grep -qw strata /proc/filesystems || { echo "bench.sh: strata is not loaded" >&2; exit 1; }
 read -r t_start _ </proc/uptime
 info "kernel $(uname -r), clock $CLOCK, $REPS repetitions, workloads: $WORKLOADS"
+info "guest: $(($(meminfo MemTotal) / 1024)) MiB RAM; MiB free on$(for fs in tmpfs ext4 xfs btrfs; do
+	printf ' %s %s' "$fs" "$(df -Pm "/mnt/$fs" 2>/dev/null | awk 'NR == 2 { print $4 }')"; done)"
 # A workload's output is kept in a file and shown when it ends: writing to
 # the serial ports while a measurement runs would be measured too.
 BUF=/tmp/bench.out
