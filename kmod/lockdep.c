@@ -32,3 +32,27 @@ void strata_lockdep_inode(struct inode *inode)
 				   dir ? "&strata->i_rwsem_dir" :
 					 "&strata->i_rwsem");
 }
+
+/*
+ * The freeze protection of a union sits in the same class for every
+ * super block of the type, so an outer union writing through an inner
+ * one (the inner as its rw branch) looks like recursion on one lock.
+ * Give it a class per depth too.  Called before anything takes it.
+ */
+void strata_lockdep_sb(struct super_block *sb)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	static struct lock_class_key keys[SB_FREEZE_LEVELS]
+					 [FILESYSTEM_MAX_STACK_DEPTH];
+	static const char *const names[SB_FREEZE_LEVELS] = {
+		"strata_sb_writers", "strata_sb_pagefaults",
+		"strata_sb_internal",
+	};
+	int depth = clamp(sb->s_stack_depth, 1, FILESYSTEM_MAX_STACK_DEPTH);
+	int i;
+
+	for (i = 0; i < SB_FREEZE_LEVELS; i++)
+		lockdep_init_map(&sb->s_writers.rw_sem[i].dep_map, names[i],
+				 &keys[i][depth - 1], 0);
+#endif
+}

@@ -635,6 +635,7 @@ enum strata_lock_kind {
 struct lock_class_key *strata_lock_key(struct super_block *sb,
 				       enum strata_lock_kind kind);
 void strata_lockdep_inode(struct inode *inode);
+void strata_lockdep_sb(struct super_block *sb);
 
 /* xattr.c */
 extern const struct xattr_handler *strata_xattr_handlers[];

@@ -37,7 +37,11 @@ static int strata_sync_fs(struct super_block *sb, int wait)
 	if (!strata_is_writable(sfs) || !wait)
 		return 0;
 	upper_sb = strata_upper_mnt(sb)->mnt_sb;
-	down_read(&upper_sb->s_umount);
+	/*
+	 * At umount our own s_umount is held; the rw branch may be a strata
+	 * union too, whose s_umount is of the same class: nest by depth.
+	 */
+	down_read_nested(&upper_sb->s_umount, sb->s_stack_depth);
 	err = sync_filesystem(upper_sb);
 	up_read(&upper_sb->s_umount);
 	return err;
@@ -67,6 +71,7 @@ int strata_fill_super(struct super_block *sb, struct fs_context *fc)
 	err = strata_branches_setup(fc, sb);
 	if (err)
 		return err;
+	strata_lockdep_sb(sb);
 	if (strata_rw_branch(sfs)) {
 		struct strata_fs_context *ctx = fc->fs_private;
 
