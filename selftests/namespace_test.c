@@ -61,20 +61,7 @@ static bool view_line(FILE *out, const char *rel, const char *path,
 		      const struct stat *st, void *arg)
 {
 	(void)arg;
-	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
-		st->st_mode & 07777, st->st_uid, st->st_gid);
-	if (S_ISREG(st->st_mode))
-		fprintf(out, " n%lu s%lld %016llx", (unsigned long)st->st_nlink,
-			(long long)st->st_size,
-			(unsigned long long)st_hash_file(path, NULL));
-	if (S_ISLNK(st->st_mode)) {
-		char t[1024];
-		ssize_t l = readlink(path, t, sizeof(t));
-
-		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-	}
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		fprintf(out, " %u,%u", major(st->st_rdev), minor(st->st_rdev));
+	st_print_object(out, rel, path, st, path);
 	fputc('\n', out);
 	return true;
 }
@@ -812,7 +799,7 @@ TEST_F(ns, remount_shows_same_view)
 	ST_OK(st_drop_caches());
 	after = view(self->mnt);
 	EXPECT_STREQ(before, after);
-	EXPECT_TRUE(strstr(before, "/hl f 644 0:0 n2 ") != NULL);
+	EXPECT_TRUE(strstr(before, "/hl f 644 0:0 nlink=2 ") != NULL);
 	EXPECT_TRUE(strstr(before, "/f2 ") == NULL);
 	EXPECT_TRUE(strstr(before, "/g/h") == NULL);
 	WORK_EMPTY();

@@ -258,18 +258,7 @@ static bool view_line(FILE *out, const char *rel, const char *path,
 		      const struct stat *st, void *arg)
 {
 	(void)arg;
-	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
-		st->st_mode & 07777, st->st_uid, st->st_gid);
-	if (S_ISREG(st->st_mode))
-		fprintf(out, " nlink=%lu size=%lld data=%016llx",
-			(unsigned long)st->st_nlink, (long long)st->st_size,
-			(unsigned long long)st_hash_file(path, NULL));
-	if (S_ISLNK(st->st_mode)) {
-		char t[1024];
-		ssize_t l = readlink(path, t, sizeof(t));
-
-		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-	}
+	st_print_object(out, rel, path, st, path);
 	fputc('\n', out);
 	return true;
 }
@@ -279,38 +268,14 @@ static char *tree(const char *root)
 	return st_walk(root, view_line, NULL);
 }
 
-static bool has_line(const char *text, const char *line, size_t len)
-{
-	const char *p = text;
-
-	while ((p = strstr(p, st_fmt("%.*s\n", (int)len, line)))) {
-		if (p == text || p[-1] == '\n')
-			return true;
-		p++;
-	}
-	return false;
-}
-
 /*
  * The lines only @a or only @b has, each prefixed with "-" (only a) or
  * "+" (only b), as text; "" when equal.  Printed with @what.
  */
 static char *delta(const char *what, const char *a, const char *b)
 {
-	const char *side[2] = { a, b };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int k;
+	char *buf = st_lines_delta(a, b);
 
-	for (k = 0; k < 2; k++) {
-		const char *p = side[k], *nl;
-
-		for (; *p && (nl = strchr(p, '\n')); p = nl + 1)
-			if (!has_line(side[!k], p, nl - p))
-				fprintf(f, "%c%.*s\n", k ? '+' : '-', (int)(nl - p), p);
-	}
-	fclose(f);
 	if (*buf) {
 		const char *p = buf, *nl;
 

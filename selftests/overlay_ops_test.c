@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -224,21 +223,8 @@ static bool tree_line(FILE *out, const char *rel, const char *path,
 	if (a->upper && (!strcmp(rel + 1, WORK) ||
 			 !strcmp(rel + 1, ".wh..wh.index")))
 		return false;
-	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
-		st->st_mode & 07777, st->st_uid, st->st_gid);
-	if (S_ISREG(st->st_mode))
-		fprintf(out, " nlink=%lu size=%lld data=%016llx",
-			(unsigned long)st->st_nlink, (long long)st->st_size,
-			(unsigned long long)st_hash_file(a->upper ?
-				stub_data(a->root, path) : path, NULL));
-	if (S_ISLNK(st->st_mode)) {
-		char t[1024];
-		ssize_t l = readlink(path, t, sizeof(t));
-
-		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
-	}
-	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		fprintf(out, " dev=%u,%u", major(st->st_rdev), minor(st->st_rdev));
+	st_print_object(out, rel, path, st, a->upper && S_ISREG(st->st_mode) ?
+			stub_data(a->root, path) : path);
 	/*
 	 * Opaque markers matter only where a lower layer has the
 	 * directory; overlayfs also marks directories moved into a
@@ -268,38 +254,17 @@ static char *tree(const char *root, bool upper)
 	return buf;
 }
 
-/* Is @line (without its newline) one of the lines of @text? */
-static bool has_line(const char *text, const char *line, size_t len)
-{
-	const char *p = text;
-
-	while ((p = strstr(p, st_fmt("%.*s\n", (int)len, line)))) {
-		if (p == text || p[-1] == '\n')
-			return true;
-		p++;
-	}
-	return false;
-}
-
 /* 0 when equal; else print the lines only one side has and return 1. */
 static int diff(const char *what, const char *ovl, const char *str)
 {
-	const char *side[2] = { ovl, str }, *name[2] = { "only overlay", "only strata " };
-	int k, shown = 0;
+	char *d = st_lines_delta(ovl, str), *p = d, *nl;
+	int shown = 0, ret = strcmp(ovl, str) != 0;
 
-	if (!strcmp(ovl, str))
-		return 0;
-	for (k = 0; k < 2; k++) {
-		const char *p = side[k], *nl;
-
-		for (; *p && (nl = strchr(p, '\n')); p = nl + 1) {
-			if (has_line(side[!k], p, nl - p) || shown >= 16)
-				continue;
-			fprintf(stderr, "# %s: %s: %.*s\n", what, name[k], (int)(nl - p), p);
-			shown++;
-		}
-	}
-	return 1;
+	for (; (nl = strchr(p, '\n')) && shown < 16; p = nl + 1, shown++)
+		fprintf(stderr, "# %s: only %s: %.*s\n", what,
+			*p == '-' ? "overlay" : "strata ", (int)(nl - p - 1), p + 1);
+	free(d);
+	return ret;
 }
 
 FIXTURE(ovops) {

@@ -134,6 +134,20 @@ typedef bool (*st_line_fn)(FILE *out, const char *rel, const char *path,
 			   const struct stat *st, void *arg);
 char *st_walk(const char *root, st_line_fn line, void *arg);
 /*
+ * The common part of a tree-as-text line, no newline: "REL T MODE
+ * UID:GID", for a file " nlink=N size=S data=HASH" (of the file @data,
+ * which is @path unless the data lives elsewhere), a symlink's target,
+ * a device's numbers.
+ */
+void st_print_object(FILE *out, const char *rel, const char *path,
+		     const struct stat *st, const char *data);
+/*
+ * The lines only @a or only @b has, each prefixed with "-" (only @a) or
+ * "+" (only @b), in their order; "" when both have the same lines.
+ * malloc()ed.
+ */
+char *st_lines_delta(const char *a, const char *b);
+/*
  * st_walk() with one line per object below @root (the top-level entry
  * @skip left out),
  * sorted by path: type, mode, owner, mtime with ns, size and content

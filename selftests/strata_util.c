@@ -1020,6 +1020,58 @@ char *st_walk(const char *root, st_line_fn line, void *arg)
 	return buf;
 }
 
+void st_print_object(FILE *out, const char *rel, const char *path,
+		     const struct stat *st, const char *data)
+{
+	fprintf(out, "%s %c %o %u:%u", rel, st_type_char(st->st_mode),
+		st->st_mode & 07777, st->st_uid, st->st_gid);
+	if (S_ISREG(st->st_mode)) {
+		fprintf(out, " nlink=%lu size=%lld data=%016llx",
+			(unsigned long)st->st_nlink, (long long)st->st_size,
+			(unsigned long long)st_hash_file(data, NULL));
+	} else if (S_ISLNK(st->st_mode)) {
+		char t[4096];
+		ssize_t l = readlink(path, t, sizeof(t));
+
+		fprintf(out, " -> %.*s", (int)(l < 0 ? 0 : l), t);
+	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		fprintf(out, " dev=%u,%u", major(st->st_rdev), minor(st->st_rdev));
+	}
+}
+
+/* Is @line (@len bytes, no newline) one of the lines of @text? */
+static bool has_line(const char *text, const char *line, size_t len)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, st_fmt("%.*s\n", (int)len, line)))) {
+		if (p == text || p[-1] == '\n')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+char *st_lines_delta(const char *a, const char *b)
+{
+	const char *side[2] = { a, b };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int k;
+
+	for (k = 0; f && k < 2; k++) {
+		const char *p = side[k], *nl;
+
+		for (; *p && (nl = strchr(p, '\n')); p = nl + 1)
+			if (!has_line(side[!k], p, nl - p))
+				fprintf(f, "%c%.*s\n", k ? '+' : '-', (int)(nl - p), p);
+	}
+	if (f)
+		fclose(f);
+	return buf ? buf : strdup("");
+}
+
 struct snapshot_args {
 	unsigned int flags;
 	const char *skip;

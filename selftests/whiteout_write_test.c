@@ -73,11 +73,7 @@ static bool view_line(FILE *out, const char *rel, const char *path,
 		      const struct stat *st, void *arg)
 {
 	(void)arg;
-	fprintf(out, "%s %c %o", rel, st_type_char(st->st_mode), st->st_mode & 07777);
-	if (S_ISREG(st->st_mode))
-		fprintf(out, " n%lu s%lld %016llx", (unsigned long)st->st_nlink,
-			(long long)st->st_size,
-			(unsigned long long)st_hash_file(path, NULL));
+	st_print_object(out, rel, path, st, path);
 	fputc('\n', out);
 	return true;
 }
