@@ -333,7 +333,7 @@ void strata_fs_free(struct strata_fs *sfs)
 	dput(sfs->workdir);
 	sfs->workdir = NULL;
 	/* Before the branch mounts go: the claims hold their dentries. */
-	strata_inuse_release_all(sfs);
+	strata_inuse_release(sfs, NULL);
 	list_for_each_entry_safe(e, ne, &sfs->retired_roots, retired) {
 		list_del(&e->retired);
 		strata_entry_free(e);

@@ -100,37 +100,31 @@ out:
 	return err;
 }
 
-/* Unlist the claims of @sfs (on @dentry, or all); dput() them outside the lock. */
-static void strata_claims_drop(struct strata_fs *sfs, struct dentry *dentry)
+/*
+ * Give back claims of @sfs: with @dentry the newest one on it (a live add
+ * that failed; an older claim on the same directory, from a branch the
+ * union still holds, stays), else all of them (the super block is going,
+ * or was never made).  dput() outside the lock.
+ */
+void strata_inuse_release(struct strata_fs *sfs, struct dentry *dentry)
 {
 	struct strata_claim *c, *tmp;
 	LIST_HEAD(gone);
 
 	mutex_lock(&strata_claims_lock);
-	list_for_each_entry_safe(c, tmp, &strata_claims, node)
-		if (c->owner == sfs && (!dentry || c->dentry == dentry))
-			list_move(&c->node, &gone);
+	list_for_each_entry_safe_reverse(c, tmp, &strata_claims, node) {
+		if (c->owner != sfs || (dentry && c->dentry != dentry))
+			continue;
+		list_move(&c->node, &gone);
+		if (dentry)
+			break;
+	}
 	mutex_unlock(&strata_claims_lock);
 	list_for_each_entry_safe(c, tmp, &gone, node) {
 		dput(c->dentry);
 		kfree(c->name);
 		kfree(c);
 	}
-}
-
-/* Give back the claim of @sfs on @dentry (a live add that failed). */
-void strata_inuse_release(struct strata_fs *sfs, struct dentry *dentry)
-{
-	strata_claims_drop(sfs, dentry);
-}
-
-/*
- * Give back every claim of @sfs: its superblock is going (or was never
- * made), so nothing writes to those directories for it any more.
- */
-void strata_inuse_release_all(struct strata_fs *sfs)
-{
-	strata_claims_drop(sfs, NULL);
 }
 
 /*

@@ -505,7 +505,6 @@ int strata_inuse_claim(struct strata_fs *sfs,
 		       const struct strata_inuse_dir *dirs, unsigned int n,
 		       struct strata_inuse_busy *busy);
 void strata_inuse_release(struct strata_fs *sfs, struct dentry *dentry);
-void strata_inuse_release_all(struct strata_fs *sfs);
 int strata_inuse_claim_mount(struct fs_context *fc, struct super_block *sb);
 
 /* copy_up.c */
